@@ -1,0 +1,263 @@
+"""Read `trueup.yaml` into a :class:`~trueup.config.models.Workspace`, keeping line numbers.
+
+Every problem found (YAML syntax, shape, cross-references) is collected and raised together in one
+:class:`~trueup.errors.ConfigError`, each with its file, line, YAML path, value and fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from trueup.config.models import Workspace
+from trueup.errors import ConfigError, Problem
+
+Path_ = tuple[str | int, ...]
+ENV_RE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class Located:
+    """The parsed YAML document with the line of every key and value."""
+
+    def __init__(self, data: Any, lines: dict[Path_, int], file: str):
+        self.data = data
+        self.lines = lines
+        self.file = file
+
+    def line(self, path: Path_) -> int | None:
+        """The line of `path`, or of its nearest ancestor that exists."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), None)
+
+    def value(self, path: Path_) -> Any:
+        node = self.data
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+    def problem(self, path: Path_, message: str, fix: str = "", value: Any = None) -> Problem:
+        return Problem(
+            path=dotted(path), message=message, fix=fix, value=value, file=self.file, line=self.line(path)
+        )
+
+
+def dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def parse_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        return None, [
+            Problem(
+                path="(syntax)", message=f"not valid YAML: {reason}", file=file, line=line,
+                fix="check the indentation and quoting on this line; quote values that contain ': ' or '#'",
+            )
+        ]
+    problems: list[Problem] = []
+    lines: dict[Path_, int] = {}
+    if node is None:
+        return Located({}, lines, file), problems
+    data = _build(node, (), lines, problems, file)
+    return Located(data, lines, file), problems
+
+
+def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[Problem], file: str) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _construct(key_node)
+            key = key if isinstance(key, str | int) else str(key)
+            child = (*path, key)
+            if key in out:
+                problems.append(
+                    Problem(
+                        path=dotted(child), message="this key appears twice; the second would win silently",
+                        fix="keep one of the two", file=file, line=key_node.start_mark.line + 1,
+                    )
+                )
+            lines[child] = key_node.start_mark.line + 1
+            out[key] = _build(value_node, child, lines, problems, file)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*path, i), lines, problems, file) for i, item in enumerate(node.value)]
+    return _construct(node)
+
+
+def _construct(node: yaml.Node) -> Any:
+    return yaml.SafeLoader("").construct_object(node, deep=True)
+
+
+def substitute_env(located: Located, environ: typing.Mapping[str, str]) -> list[Problem]:
+    """Replace `${env:NAME}` references in place; a missing variable is a problem, not an empty string."""
+    problems: list[Problem] = []
+
+    def walk(node: Any, path: Path_) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v, (*path, k)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, (*path, i)) for i, v in enumerate(node)]
+        if isinstance(node, str) and "${" in node:
+            def repl(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name not in environ:
+                    problems.append(
+                        located.problem(
+                            path, f"the environment variable {name} is not set",
+                            fix=f"export {name}=... before running trueup", value=match.group(0),
+                        )
+                    )
+                    return ""
+                return environ[name]
+
+            return ENV_RE.sub(repl, node)
+        return node
+
+    located.data = walk(located.data, ())
+    return problems
+
+
+def shape_problems(located: Located, error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        path = _data_path(located.data, item["loc"])
+        kind = item["type"]
+        value = located.value(path)
+        message, fix = item["msg"], ""
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(Workspace, path[:-1])
+            near = difflib.get_close_matches(str(path[-1]), allowed, n=1)
+            message = "unknown key"
+            fix = (f"did you mean `{near[0]}`? " if near else "") + (
+                f"allowed here: {', '.join(allowed)}" if allowed else "remove it"
+            )
+            value = None
+        elif kind == "missing":
+            message = "this required key is missing"
+            fix = f"add `{path[-1]}:`"
+            value = None
+        elif kind in ("literal_error", "union_tag_invalid"):
+            message = item["msg"].replace("Input should be", "must be")
+        elif kind == "value_error":
+            message = str(item.get("ctx", {}).get("error", item["msg"]))
+        problems.append(located.problem(path, message.rstrip("."), fix=fix, value=value))
+    # A union reports each failed alternative; keep one problem per path and message.
+    unique = {(p.path, p.message): p for p in problems}
+    return list(unique.values())
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
+    """Map a pydantic error location onto the YAML path, dropping union and tag markers."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            path.append(part)
+            node = node[part]
+        elif not isinstance(node, dict | list):
+            break
+        elif isinstance(node, dict) and isinstance(part, str) and part not in node and _is_field_name(part):
+            path.append(part)  # a missing or unknown key: point at it by name
+            break
+    return tuple(path)
+
+
+def _is_field_name(part: str) -> bool:
+    return not part[:1].isupper() and part not in ("str", "int", "float", "bool", "list", "dict")
+
+
+def _allowed_keys(model: type[BaseModel], path: Path_) -> list[str]:
+    """The keys allowed at `path`, found by walking the model's type hints alongside the data."""
+    current: Any = model
+    for part in path:
+        current = _descend(current, part)
+        if current is None:
+            return []
+    models = [m for m in _models_in(current)]
+    keys: list[str] = []
+    for m in models:
+        for name, info in m.model_fields.items():
+            keys.append(info.alias or name)
+    return sorted(set(keys))
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    out: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        out.extend(_models_in(arg))
+    return out
+
+
+def _descend(annotation: Any, part: str | int) -> Any:
+    for model in _models_in(annotation):
+        for name, info in model.model_fields.items():
+            if part in (name, info.alias):
+                return info.annotation
+    origin = typing.get_origin(annotation)
+    if origin in (dict, list):
+        return typing.get_args(annotation)[-1]
+    if origin in (typing.Union, types.UnionType, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            found = _descend(arg, part)
+            if found is not None:
+                return found
+    return None
+
+
+def read_workspace(path: Path, environ: typing.Mapping[str, str] | None = None) -> tuple[Workspace, Located]:
+    """Load and fully validate a workspace file; raise ConfigError listing every problem."""
+    from trueup.config.validate import cross_reference_problems
+
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(
+            [Problem(path="(file)", message="no trueup.yaml here", file=file,
+                     fix="run `trueup init DIR` to write one from a folder of exports, or pass --workspace")]
+        ) from None
+    located, problems = parse_yaml(text, file)
+    if located is None:
+        raise ConfigError(problems)
+    if not isinstance(located.data, dict):
+        raise ConfigError([located.problem((), "the file must be a mapping of sections (name:, systems:, ...)")])
+    problems += substitute_env(located, os.environ if environ is None else environ)
+    try:
+        workspace = Workspace.model_validate(located.data)
+    except ValidationError as error:
+        problems += shape_problems(located, error)
+        raise ConfigError(problems) from None
+    problems += cross_reference_problems(workspace, located, path.parent)
+    if problems:
+        raise ConfigError(problems)
+    return workspace, located

@@ -1,0 +1,58 @@
+"""What every reader returns, and the metadata columns every raw row carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+META_COLUMNS = ("_load_id", "_loaded_at", "_source", "_row")
+
+
+def literal(value: object) -> str:
+    """A SQL literal for a string or number (used for constants in generated SQL)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class LoadMeta:
+    load_id: str
+    loaded_at: datetime
+    source: str  # the file path relative to the workspace, or the SQL table / query
+
+    def select_sql(self) -> str:
+        """The metadata columns as a SELECT list fragment (`_row` is the reader's to add)."""
+        return (
+            f"{literal(self.load_id)} AS _load_id, "
+            f"{literal(self.loaded_at.isoformat())}::TIMESTAMPTZ AS _loaded_at, "
+            f"{literal(self.source)} AS _source"
+        )
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """One input row that could not be loaded, and why."""
+
+    line: int | None
+    reason: str
+    column: str | None = None
+    raw: str | None = None
+
+
+@dataclass
+class FileLoad:
+    rows: int = 0
+    quarantined: list[Quarantined] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+RAW_TEXT_LIMIT = 2000  # quarantine keeps this much of a bad line; the file keeps the rest
+
+
+def clip(text: str | None) -> str | None:
+    if text is None or len(text) <= RAW_TEXT_LIMIT:
+        return text
+    return text[:RAW_TEXT_LIMIT] + f"… ({len(text) - RAW_TEXT_LIMIT} more characters)"

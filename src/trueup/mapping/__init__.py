@@ -1,0 +1,121 @@
+"""Map: build one staged table per canonical entity from every system's raw rows.
+
+`staged_<entity>` holds each system's records with canonical fields typed (money as DECIMAL,
+times as TIMESTAMPTZ in the workspace's zone), normal forms beside the originals, and for statuses
+both the original value and the canonical state. Rows whose values cannot be coerced go to the
+quarantine with their file and line; status values with no mapping are counted in
+`unmapped_status`. The whole step is one transaction.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from trueup.config.models import Workspace as Config
+from trueup.ingest import QUARANTINE, ensure_tables
+from trueup.mapping.compile import mapped_select, staged_select, timestamp_macro
+from trueup.mapping.normalize import SQL_MACROS, address_table, phone_table
+from trueup.model import ENTITIES, Kind
+from trueup.runtime import StepContext, StepResult
+from trueup.warehouse import ident, staged_table
+
+UNMAPPED = "unmapped_status"
+
+
+def install_macros(con: duckdb.DuckDBPyConnection, ws: Config) -> None:
+    for macro in SQL_MACROS:
+        con.execute(macro)
+    con.execute(timestamp_macro(ws))
+
+
+def _status_map(ws: Config) -> pa.Table:
+    rows: list[tuple[str, str, str, str]] = []
+    for entity, per_system in ws.statuses.items():
+        for system, vocabulary in per_system.items():
+            for value, state in vocabulary.items():
+                rows.append((entity, system, str(value).strip().lower(), state))
+    names = ("entity", "system", "value_key", "state")
+    return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
+
+
+def run(ctx: StepContext) -> StepResult:
+    con, ws = ctx.con, ctx.workspace.config
+    result = StepResult()
+    ensure_tables(con)
+    install_macros(con, ws)
+    con.register("_status_map", _status_map(ws))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM {QUARANTINE} WHERE stage = 'map'")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {UNMAPPED} (entity VARCHAR, system VARCHAR, field VARCHAR, value VARCHAR,"
+            " rows BIGINT, example_ids VARCHAR[])"
+        )
+        for entity in ctx.progress.track(list(ENTITIES), "Mapping", total=len(ENTITIES)):
+            _build(con, ctx, entity, result)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_status_map")
+    result.counts["quarantined"] = con.execute(
+        f"SELECT count(*) FROM {QUARANTINE} WHERE stage = 'map'"
+    ).fetchone()[0]  # type: ignore[index]
+    result.counts["unmapped_status_values"] = con.execute(f"SELECT count(*) FROM {UNMAPPED}").fetchone()[0]  # type: ignore[index]
+    return result
+
+
+def _build(con: duckdb.DuckDBPyConnection, ctx: StepContext, entity: str, result: StepResult) -> None:
+    ws = ctx.workspace.config
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _mapped AS {mapped_select(ws, entity)}")
+    fields = ENTITIES[entity].fields
+    phones = _distinct(con, [f for f, k in fields.items() if k is Kind.PHONE])
+    addresses = _distinct(con, [f for f, k in fields.items() if k is Kind.ADDRESS])
+    con.register("_norm_phone", pa.table(phone_table(phones, ws.country), schema=_NORM))
+    con.register("_norm_address", pa.table(address_table(addresses), schema=_NORM))
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {staged_table(entity)} AS {staged_select(entity, '_mapped')}")
+    finally:
+        con.unregister("_norm_phone")
+        con.unregister("_norm_address")
+    con.execute(
+        f"INSERT INTO {QUARANTINE} SELECT 'map', system, NULL, _source, _row, _bad[1].column, _bad[1].raw,"
+        f" {_reason_sql(entity)}, _load_id, NULL FROM _mapped WHERE len(_bad) > 0"
+    )
+    # The raw table name is not on the mapped row; fill it from the mapping for this entity.
+    for system, mapping in ws.entities.get(entity, {}).items():
+        con.execute(
+            f"UPDATE {QUARANTINE} SET tbl = ? WHERE stage = 'map' AND tbl IS NULL AND system = ?",
+            [mapping.from_, system],
+        )
+    if ENTITIES[entity].has_status:
+        con.execute(
+            f"INSERT INTO {UNMAPPED} SELECT {_lit(entity)}, system, 'status', status, count(*),"
+            f" list(source_id ORDER BY source_id)[1:5] FROM {staged_table(entity)}"
+            f" WHERE status IS NOT NULL AND state IS NULL GROUP BY ALL ORDER BY system, status"
+        )
+    result.counts[f"staged.{entity}"] = con.execute(f"SELECT count(*) FROM {staged_table(entity)}").fetchone()[0]  # type: ignore[index]
+    con.execute("DROP TABLE _mapped")
+
+
+_NORM = pa.schema([("raw", pa.string()), ("norm", pa.string())])
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, fields: list[str]) -> list[str]:
+    if not fields:
+        return []
+    union = " UNION ALL ".join(f"SELECT {ident(f)} AS v FROM _mapped WHERE {ident(f)} IS NOT NULL" for f in fields)
+    return [r[0] for r in con.execute(f"SELECT DISTINCT v FROM ({union})").fetchall()]
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _reason_sql(entity: str) -> str:
+    return (
+        f"{_lit(entity + ': ')} || array_to_string(list_transform(_bad, lambda b: "
+        "coalesce(b.column || ' ', '') || coalesce('''' || left(b.raw, 80) || ''' ', '') || b.reason), '; ')"
+    )

@@ -1,0 +1,160 @@
+"""Compile the `entities` section into SQL: one SELECT per system mapping, unioned per entity.
+
+The SQL is built as named pieces so that `trueup` can print it for a user, and each canonical
+field's kind (see :mod:`trueup.model`) decides how its value is typed and normalised.
+"""
+
+from __future__ import annotations
+
+from trueup.config.models import EntityMapping, Workspace, id_space
+from trueup.ingest.base import literal
+from trueup.mapping.normalize import date_formats
+from trueup.model import ENTITIES, Kind
+from trueup.warehouse import ident, raw_table
+
+SQL_TYPES = {Kind.MONEY: "DECIMAL(18,4)", Kind.TIMESTAMP: "TIMESTAMPTZ"}
+COERCED = {Kind.MONEY: "not an amount", Kind.TIMESTAMP: "not a date or time"}
+
+
+def timestamp_macro(ws: Workspace) -> str:
+    formats = "[" + ", ".join(literal(f) for f in date_formats(ws.country)) + "]"
+    return (
+        "CREATE OR REPLACE TEMP MACRO trueup_ts(v) AS CASE"
+        " WHEN nullif(trim(CAST(v AS VARCHAR)), '') IS NULL THEN NULL"
+        " WHEN regexp_matches(trim(CAST(v AS VARCHAR)),"
+        " '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{1,2}:\\d{2}.*(Z|[+-]\\d{2}(:?\\d{2})?)$')"
+        " THEN TRY_CAST(trim(CAST(v AS VARCHAR)) AS TIMESTAMPTZ)"
+        f" ELSE timezone({literal(ws.timezone)}, COALESCE(TRY_CAST(trim(CAST(v AS VARCHAR)) AS TIMESTAMP),"
+        f" try_strptime(trim(CAST(v AS VARCHAR)), {formats}))) END"
+    )
+
+
+def derived_columns(field: str, kind: Kind) -> list[tuple[str, str]]:
+    """Normalised columns kept beside a field: (name, type)."""
+    if kind in (Kind.NAME, Kind.ADDRESS):
+        return [(f"{field}_key", "VARCHAR")]
+    if kind is Kind.EMAIL:
+        return [(f"{field}_norm", "VARCHAR")]
+    if kind is Kind.PHONE:
+        return [(f"{field}_e164", "VARCHAR")]
+    if kind is Kind.STATUS:
+        return [("state", "VARCHAR")]
+    if kind is Kind.REFERENCE:
+        return [(f"{field}_system", "VARCHAR"), (f"{field}_matches", "VARCHAR")]
+    return []
+
+
+def staged_columns(entity: str) -> list[tuple[str, str]]:
+    """Every column of `staged_<entity>`, in order."""
+    fields = ENTITIES[entity].fields
+    out = [("system", "VARCHAR"), ("source_id", "VARCHAR")]
+    out += [(f, SQL_TYPES.get(k, "VARCHAR")) for f, k in fields.items()]
+    for field, kind in fields.items():
+        out += derived_columns(field, kind)
+    out += [("extra", "JSON"), ("_source", "VARCHAR"), ("_row", "BIGINT"), ("_load_id", "VARCHAR"),
+            ("_loaded_at", "TIMESTAMPTZ")]
+    return out
+
+
+def _typed(kind: Kind, expr: str) -> str:
+    if kind is Kind.MONEY:
+        return f"trueup_money({expr})"
+    if kind is Kind.TIMESTAMP:
+        return f"trueup_ts({expr})"
+    if kind in (Kind.POSTAL_CODE, Kind.COUNTRY):
+        return f"upper(trueup_text({expr}))"
+    return f"trueup_text({expr})"
+
+
+def system_select(ws: Workspace, entity: str, system: str, mapping: EntityMapping) -> str:
+    """The SELECT mapping one system's raw rows onto the entity, with `_bad` listing coercion failures.
+
+    Phone and address normal forms and the canonical state are joined in afterwards (see
+    :func:`staged_select`); here they are left NULL.
+    """
+    fields = ENTITIES[entity].fields
+    inner = [f"{literal(system)} AS system", f"trueup_text(CAST(({mapping.id}) AS VARCHAR)) AS source_id"]
+    outer = ["system", "source_id"]
+    checks = [f"CASE WHEN source_id IS NULL THEN {{'column': 'id', 'raw': NULL, 'reason': "
+              f"{literal('the record has no id (' + mapping.id + ')')}}} END"]
+    for field, kind in fields.items():
+        column_type = SQL_TYPES.get(kind, "VARCHAR")
+        if field not in mapping.fields:
+            outer.append(f"NULL::{column_type} AS {ident(field)}")
+            continue
+        spec = mapping.field(field)
+        raw = f"_in_{field}"
+        inner.append(f"CAST(({spec.expr}) AS VARCHAR) AS {ident(raw)}")
+        outer.append(f"{_typed(kind, ident(raw))} AS {ident(field)}")
+        if kind in COERCED:
+            checks.append(
+                f"CASE WHEN nullif(trim({ident(raw)}), '') IS NOT NULL AND {_typed(kind, ident(raw))} IS NULL"
+                f" THEN {{'column': {literal(field)}, 'raw': {ident(raw)}, 'reason': {literal(COERCED[kind])}}} END"
+            )
+    for field, kind in fields.items():
+        mapped = field in mapping.fields
+        if kind is Kind.NAME:
+            outer.append(f"trueup_name_key({ident('_in_' + field)}) AS {ident(field + '_key')}" if mapped
+                         else f"NULL::VARCHAR AS {ident(field + '_key')}")
+        elif kind is Kind.EMAIL:
+            outer.append(f"trueup_email({ident('_in_' + field)}) AS {ident(field + '_norm')}" if mapped
+                         else f"NULL::VARCHAR AS {ident(field + '_norm')}")
+        elif kind is Kind.REFERENCE:
+            space = id_space(ws, system, field, mapping.field(field).system) if mapped else None
+            matches = mapping.field(field).matches if mapped else None
+            outer.append(f"{literal(space) if mapped else 'NULL'}::VARCHAR AS {ident(field + '_system')}")
+            outer.append(f"{literal(matches) if mapped else 'NULL'}::VARCHAR AS {ident(field + '_matches')}")
+        else:
+            for name, column_type in derived_columns(field, kind):
+                outer.append(f"NULL::{column_type} AS {ident(name)}")
+    if mapping.extra:
+        pairs = ", ".join(f"{literal(k)}, CAST(({v}) AS VARCHAR)" for k, v in mapping.extra.items())
+        inner.append(f"json_object({pairs}) AS _extra")
+        outer.append("_extra AS extra")
+    else:
+        outer.append("NULL::JSON AS extra")
+    inner += ["_source", "_row", "_load_id", "_loaded_at"]
+    outer += ["_source", "_row", "_load_id", "_loaded_at"]
+    outer.append(f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL) AS _bad")
+    where = f" WHERE ({mapping.where})" if mapping.where else ""
+    return (
+        f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} "
+        f"FROM {raw_table(system, mapping.from_)} AS r{where})"
+    )
+
+
+def mapped_select(ws: Workspace, entity: str) -> str:
+    """All systems' rows for `entity`, before normal forms are joined (a named CTE per system)."""
+    mappings = ws.entities.get(entity, {})
+    if not mappings:
+        columns = ", ".join(f"NULL::{t} AS {ident(c)}" for c, t in staged_columns(entity))
+        return f"SELECT {columns}, []::STRUCT(\"column\" VARCHAR, raw VARCHAR, reason VARCHAR)[] AS _bad WHERE false"
+    ctes = ",\n".join(f"{ident('from_' + s)} AS (\n  {system_select(ws, entity, s, m)}\n)" for s, m in mappings.items())
+    union = "\nUNION ALL BY NAME\n".join(f"SELECT * FROM {ident('from_' + s)}" for s in mappings)
+    return f"WITH {ctes}\n{union}"
+
+
+def staged_select(entity: str, mapped: str) -> str:
+    """Join the normal forms and canonical states onto the mapped rows that passed every check."""
+    fields = ENTITIES[entity].fields
+    joins, replaced = [], {}
+    for field, kind in fields.items():
+        if kind is Kind.PHONE:
+            alias = ident("p_" + field)
+            joins.append(f"LEFT JOIN _norm_phone {alias} ON {alias}.raw = m.{ident(field)}")
+            replaced[f"{field}_e164"] = f"{alias}.norm"
+        elif kind is Kind.ADDRESS:
+            alias = ident("a_" + field)
+            joins.append(f"LEFT JOIN _norm_address {alias} ON {alias}.raw = m.{ident(field)}")
+            replaced[f"{field}_key"] = f"{alias}.norm"
+        elif kind is Kind.STATUS:
+            joins.append(
+                f"LEFT JOIN _status_map sm ON sm.entity = {literal(entity)} AND sm.system = m.system "
+                f"AND sm.value_key = lower(trim(m.status))"
+            )
+            replaced["state"] = "sm.state"
+    columns = [
+        f"{replaced[c]}::{t} AS {ident(c)}" if c in replaced else f"m.{ident(c)}"
+        for c, t in staged_columns(entity)
+    ]
+    return f"SELECT {', '.join(columns)} FROM {mapped} m {' '.join(joins)} WHERE len(m._bad) = 0"

@@ -1,0 +1,79 @@
+"""Normalised forms for matching: E.164 phones and address keys.
+
+These are computed once per distinct value in Python (libphonenumber's rules are not worth
+rewriting in SQL) and joined back; email and name keys are plain SQL macros.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import phonenumbers
+
+# USPS Publication 28 standard abbreviations for the words that vary most between systems.
+ADDRESS_WORDS = {
+    "street": "st", "str": "st", "avenue": "ave", "av": "ave", "road": "rd", "drive": "dr", "lane": "ln",
+    "boulevard": "blvd", "court": "ct", "place": "pl", "terrace": "ter", "parkway": "pkwy",
+    "highway": "hwy", "circle": "cir", "square": "sq", "trail": "trl", "crossing": "xing",
+    "expressway": "expy", "freeway": "fwy", "heights": "hts", "junction": "jct", "mount": "mt",
+    "mountain": "mtn", "point": "pt", "ridge": "rdg", "route": "rte", "center": "ctr", "centre": "ctr",
+    "north": "n", "south": "s", "east": "e", "west": "w", "northeast": "ne", "northwest": "nw",
+    "southeast": "se", "southwest": "sw", "suite": "ste", "apartment": "apt", "unit": "unit",
+    "building": "bldg", "floor": "fl", "room": "rm", "first": "1st", "second": "2nd", "third": "3rd",
+}
+
+SQL_MACROS = (
+    "CREATE OR REPLACE TEMP MACRO trueup_email(v) AS nullif(lower(trim(CAST(v AS VARCHAR))), '')",
+    # Order-free: "Smith, John" and "john smith" have the same key.
+    "CREATE OR REPLACE TEMP MACRO trueup_name_key(v) AS nullif(array_to_string(list_sort(list_filter("
+    "string_split(regexp_replace(lower(strip_accents(CAST(v AS VARCHAR))), '[^a-z0-9]+', ' ', 'g'), ' '),"
+    " lambda w: w <> '')), ' '), '')",
+    "CREATE OR REPLACE TEMP MACRO trueup_text(v) AS nullif(trim(regexp_replace(CAST(v AS VARCHAR), '\\s+', ' ', 'g')), '')",
+    "CREATE OR REPLACE TEMP MACRO trueup_money(v) AS CASE WHEN nullif(trim(CAST(v AS VARCHAR)), '') IS NULL THEN NULL"
+    " ELSE TRY_CAST((CASE WHEN regexp_matches(trim(CAST(v AS VARCHAR)), '^\\(.*\\)$') THEN '-' ELSE '' END) ||"
+    " regexp_replace(upper(trim(CAST(v AS VARCHAR))), '[\\s$€£,()]|USD|EUR|GBP|CAD|AUD', '', 'g') AS DECIMAL(18,4)) END",
+)
+
+
+def phone_e164(value: str | None, region: str) -> str | None:
+    if not value or not value.strip():
+        return None
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def address_key(value: str | None) -> str | None:
+    if not value or not value.strip():
+        return None
+    text = value.lower().replace("#", " apt ")
+    words = [w for w in re.split(r"[^a-z0-9]+", text) if w]
+    key = " ".join(ADDRESS_WORDS.get(w, w) for w in words)
+    return key or None
+
+
+def phone_table(values: Iterable[str], region: str) -> dict[str, list]:
+    raw = list(values)
+    return {"raw": raw, "norm": [phone_e164(v, region) for v in raw]}
+
+
+def address_table(values: Iterable[str]) -> dict[str, list]:
+    raw = list(values)
+    return {"raw": raw, "norm": [address_key(v) for v in raw]}
+
+
+def date_formats(country: str) -> list[str]:
+    """strptime formats tried for naive date texts, day-first outside month-first countries."""
+    month_first = country in ("US", "PH", "FM", "MH", "PW", "CA")
+    dm = ["%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y"] if month_first else ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"]
+    out = []
+    for base in dm:
+        out += [f"{base} %H:%M:%S", f"{base} %H:%M", f"{base} %I:%M:%S %p", f"{base} %I:%M %p", base]
+    out += ["%b %d, %Y %I:%M %p", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%Y/%m/%d", "%Y%m%d",
+            "%Y-%m-%d %I:%M %p"]
+    return out

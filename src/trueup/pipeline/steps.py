@@ -1,0 +1,25 @@
+"""The steps of a run, in order. Later steps (link, resolve, check, report) join this tuple."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trueup import ingest, mapping
+from trueup.runtime import StepFunction
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: StepFunction
+    description: str
+
+
+STEPS: tuple[Step, ...] = (
+    Step("ingest", ingest.run, "read every source table into raw tables, quarantining bad rows"),
+    Step("map", mapping.run, "map raw rows onto canonical entities in staged tables"),
+)
+
+
+def step_names() -> list[str]:
+    return [s.name for s in STEPS]

@@ -1,0 +1,99 @@
+"""Open the state store, migrate it to the newest schema, and record runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from trueup.errors import TransientError
+from trueup.ingest.sql import engine_url
+from trueup.state.models import Run, RunStep
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class StateStore:
+    """Run history now; findings, keys and the audit log join it as later steps arrive."""
+
+    def __init__(self, url: str):
+        self.url = engine_url(url)
+        self.engine: Engine = create_engine(self.url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.migrate()
+
+    def migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise TransientError(f"cannot open the state store: {str(exc.orig).strip().splitlines()[0]}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    # --- runs ------------------------------------------------------------------------------
+
+    def start_run(self, run_id: str, started_at: datetime, steps: list[str]) -> None:
+        with self.session() as s, s.begin():
+            s.add(Run(id=run_id, started_at=started_at, steps_requested=steps, counts={}, outcome="running"))
+
+    def start_step(self, run_id: str, position: int, name: str) -> int:
+        with self.session() as s, s.begin():
+            step = RunStep(run_id=run_id, position=position, name=name, started_at=_now(), outcome="running",
+                           counts={}, notes=[], errors=[])
+            s.add(step)
+            s.flush()
+            return step.id
+
+    def finish_step(self, step_id: int, outcome: str, seconds: float, counts: dict[str, Any],
+                    notes: list[str], errors: list[str]) -> None:
+        with self.session() as s, s.begin():
+            step = s.get_one(RunStep, step_id)
+            step.finished_at, step.outcome, step.seconds = _now(), outcome, seconds
+            step.counts, step.notes, step.errors = counts, notes, errors
+
+    def finish_run(self, run_id: str, outcome: str, counts: dict[str, Any], error: str | None = None) -> None:
+        with self.session() as s, s.begin():
+            run = s.get_one(Run, run_id)
+            run.finished_at, run.outcome, run.counts, run.error = _now(), outcome, counts, error
+
+    def runs(self, limit: int = 20) -> list[Run]:
+        with self.session() as s:
+            query = select(Run).options(selectinload(Run.steps)).order_by(Run.started_at.desc()).limit(limit)
+            return list(s.scalars(query))
+
+    def abandon_unfinished(self) -> int:
+        """Runs still marked running belong to a process that died; say so."""
+        with self.session() as s, s.begin():
+            stale = list(s.scalars(select(Run).where(Run.outcome == "running")))
+            for run in stale:
+                run.outcome, run.finished_at = "abandoned", _now()
+                run.error = run.error or "the process stopped before the run finished"
+            return len(stale)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

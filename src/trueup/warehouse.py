@@ -1,0 +1,67 @@
+"""The analytic store: one DuckDB file per workspace, and the names of the tables in it.
+
+Every step reads and writes the warehouse through :func:`connect`; table names are built here so
+that no other module spells them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from trueup.errors import WarehouseBusy
+
+RAW_SCHEMA = "raw"  # one view per system table: the union of its loaded files
+FILES_SCHEMA = "raw_files"  # one immutable table per loaded file (content-addressed)
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def raw_table(system: str, table: str) -> str:
+    return f"{RAW_SCHEMA}.{ident(f'{system}__{table}')}"
+
+
+def staged_table(entity: str) -> str:
+    return ident(f"staged_{entity}")
+
+
+@contextlib.contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse; a lock held by another process is a transient, retryable error."""
+    if read_only and not path.exists():
+        con = duckdb.connect(":memory:")
+    else:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise WarehouseBusy(
+                    f"another trueup process is using {path}; wait for it to finish and try again"
+                ) from None
+            raise
+    try:
+        if not read_only:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {FILES_SCHEMA}")
+        yield con
+    finally:
+        con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?"
+        " UNION ALL SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
+        [schema, name, schema, name],
+    ).fetchall()
+    return sum(r[0] for r in row) > 0
+
+
+def columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    """Column name to DuckDB type of a table, view or query."""
+    return {row[0]: row[1] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
