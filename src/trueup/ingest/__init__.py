@@ -18,16 +18,11 @@ import duckdb
 from trueup import failpoints
 from trueup.config.models import FilesSource, FileTable, SqlSource
 from trueup.errors import SourceError, TransientError
-from trueup.ingest import csv, json, parquet, sql, xlsx
+from trueup.ingest import sql
 from trueup.ingest.base import META_COLUMNS, FileLoad, LoadMeta
+from trueup.ingest.probe import READERS, file_format
 from trueup.runtime import StepContext, StepResult
 from trueup.warehouse import FILES_SCHEMA, ident, raw_table
-
-FORMATS = {
-    ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-    ".json": "json", ".jsonl": "json", ".ndjson": "json", ".parquet": "parquet", ".pq": "parquet",
-}
-READERS = {"csv": csv.read, "xlsx": xlsx.read, "json": json.read, "parquet": parquet.read}
 
 MANIFEST = "ingest_files"
 QUARANTINE = "quarantine"
@@ -132,7 +127,7 @@ def _load_files(ctx: StepContext, system: str, table: str, source: FilesSource,
             continue
         changed = True
         meta = LoadMeta(load_id=ctx.new_load_id(), loaded_at=ctx.started_at, source=relative)
-        fmt = spec.format or FORMATS.get(path.suffix.lower())
+        fmt = file_format(path, spec)
         if fmt is None:
             result.errors.append(f"{relative}: unknown file type {path.suffix!r}; set `format:` (csv, xlsx, json, parquet)")
             continue

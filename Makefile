@@ -1,0 +1,44 @@
+# trueup: `make demo` shows what it finds, `make test` proves it works. `make help` lists the rest.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= examples/northwind
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create the virtual environment and install trueup with its test tools
+
+demo: $(STAMP) ## Run the whole pipeline on the example company and show what it found
+	$(BIN)/trueup validate -w $(DEMO_DIR)
+	$(BIN)/trueup run -w $(DEMO_DIR)
+	$(BIN)/trueup quarantine -w $(DEMO_DIR)
+	$(BIN)/trueup sql -w $(DEMO_DIR) "SELECT entity, system, value, rows FROM unmapped_status"
+
+lint: $(STAMP) ## ruff and mypy on src/
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src
+	$(BIN)/mypy
+
+test: $(STAMP) ## Lint, then run the whole test suite
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) ## Run the benchmarks against their named peers (writes nothing; see benchmarks/RESULTS.md)
+	$(BIN)/python benchmarks/ingest.py
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache examples/*/.trueup
+
+.PHONY: help install demo lint test bench clean

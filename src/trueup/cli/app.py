@@ -1,0 +1,230 @@
+"""The commands. Each is a thin layer: parse options, call the library, print the outcome."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from trueup.cli.output import err, out, print_json, print_rows
+
+app = typer.Typer(
+    help="trueup: one source of truth across your CRM, dispatch, billing and accounting systems.",
+    no_args_is_help=True, add_completion=False, rich_markup_mode="rich", pretty_exceptions_enable=False,
+)
+
+WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="The workspace folder (holds trueup.yaml).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+
+
+@app.callback()
+def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False) -> None:
+    """trueup reads every system's exports, maps them onto one model, and shows where they disagree."""
+
+
+def _open(workspace: Path, deep: bool = True) -> Any:
+    from trueup.mapping.check import check_workspace
+    from trueup.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    if deep:
+        check_workspace(ws)
+    return ws
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="A folder of exports (CSV, XLSX, JSON, Parquet).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write trueup.yaml.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing trueup.yaml.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Scan a folder of exports and write a commented trueup.yaml that validates."""
+    from trueup.scaffold import init_workspace
+
+    report = init_workspace(directory, output=output, force=force)
+    if as_json:
+        print_json(report.as_dict())
+        return
+    out.print(f"[green]Wrote[/] {report.path}")
+    for line in report.summary():
+        out.print(f"  {line}", markup=False)
+    out.print("\nNext: review the guesses marked [bold]# check[/], then run [bold]trueup validate[/] and "
+              "[bold]trueup run[/].")
+
+
+@app.command()
+def validate(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
+    """Check trueup.yaml and every mapping against the sources; list all problems at once (exit 2)."""
+    from trueup.errors import ConfigError
+
+    try:
+        ws = _open(workspace)
+    except ConfigError as exc:
+        if as_json:
+            print_json({"valid": False, "problems": [p.__dict__ for p in exc.problems]})
+            raise typer.Exit(2) from None
+        raise
+    if as_json:
+        print_json({"valid": True, "problems": []})
+    else:
+        config = ws.config
+        mapped = sum(len(m) for m in config.entities.values())
+        out.print(f"[green]✓[/] {ws.config_file} is valid: {len(config.systems)} systems, "
+                  f"{mapped} mappings, {len(config.handoffs)} handoffs.")
+
+
+@app.command()
+def run(
+    workspace: WorkspaceOption = Path("."),
+    step: Annotated[list[str] | None, typer.Option("--step", "-s", help="Run only this step (repeatable).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the pipeline: ingest, map, and every later step, recording the run."""
+    from trueup import pipeline
+    from trueup.cli.progress import RichProgress
+
+    ws = _open(workspace)
+    show = not as_json and err.is_terminal
+    with RichProgress(err, enabled=show) as progress:
+        outcome = pipeline.run(ws, only=step, progress=progress)
+    if as_json:
+        print_json(_outcome_json(outcome))
+    else:
+        _print_outcome(outcome)
+    if outcome.outcome == "partial":
+        raise typer.Exit(3)
+
+
+def _outcome_json(outcome: Any) -> dict[str, Any]:
+    return {
+        "run_id": outcome.run_id,
+        "outcome": outcome.outcome,
+        "started_at": outcome.started_at.isoformat(),
+        "steps": [
+            {"name": s.name, "outcome": s.outcome, "seconds": round(s.seconds, 3), "counts": s.result.counts,
+             "notes": s.result.notes, "errors": s.result.errors}
+            for s in outcome.steps
+        ],
+    }
+
+
+def _print_outcome(outcome: Any) -> None:
+    rows: list[list[Any]] = []
+    for step in outcome.steps:
+        for key, value in step.result.counts.items():
+            if key.startswith(("rows.", "staged.")):
+                rows.append([step.name, key.split(".", 1)[1], f"{value:,}"])
+    if rows:
+        print_rows(["step", "table", "rows"], rows, title="Rows")
+    steps = [[s.name, s.outcome, f"{s.seconds:.2f}",
+              f"{s.result.counts.get('quarantined', 0):,}",
+              f"{s.result.counts.get('unmapped_status_values', '')}"] for s in outcome.steps]
+    print_rows(["step", "outcome", "seconds", "quarantined", "unmapped statuses"], steps, title="Steps")
+    for step in outcome.steps:
+        for note in step.result.notes:
+            out.print(f"[dim]note:[/] {note}", markup=True)
+        for error in step.result.errors:
+            err.print("error: " + error, style="red", markup=False)
+    colour = {"succeeded": "green", "partial": "yellow"}.get(outcome.outcome, "red")
+    quarantined = sum(s.result.counts.get("quarantined", 0) for s in outcome.steps)
+    out.print(f"Run [bold]{outcome.run_id}[/] [{colour}]{outcome.outcome}[/].")
+    if quarantined:
+        out.print(f"{quarantined:,} rows quarantined: see [bold]trueup quarantine[/].")
+
+
+@app.command()
+def quarantine(
+    workspace: WorkspaceOption = Path("."),
+    system: Annotated[str | None, typer.Option(help="Only this system.")] = None,
+    table: Annotated[str | None, typer.Option(help="Only this source table.")] = None,
+    stage: Annotated[str | None, typer.Option(help="ingest (could not be read) or map (could not be coerced).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Show at most this many rows.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    as_json: JsonOption = False,
+) -> None:
+    """List rows that could not be loaded or mapped, with file, line and reason."""
+    from trueup.ingest import QUARANTINE
+    from trueup.warehouse import connect, table_exists
+    from trueup.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    filters, params = [], []
+    for column, value in (("system", system), ("tbl", table), ("stage", stage)):
+        if value:
+            filters.append(f"{column} = ?")
+            params.append(value)
+    where = f"WHERE {' AND '.join(filters)}" if filters else ""
+    columns = ["stage", "system", "table", "file", "line", "column", "reason", "raw"]
+    with connect(ws.warehouse_path, read_only=True) as con:
+        if not table_exists(con, "main", QUARANTINE):
+            rows: list[Any] = []
+        else:
+            rows = con.execute(
+                f"SELECT stage, system, tbl, source, line, column_name, reason, raw FROM {QUARANTINE} {where} "
+                f"ORDER BY system, tbl, source, line" + (f" LIMIT {int(limit)}" if limit else ""), params
+            ).fetchall()
+    fmt = "json" if as_json else fmt
+    if fmt == "table" and not rows:
+        out.print("[green]Nothing is quarantined.[/]")
+        return
+    print_rows(columns, rows, fmt=fmt, title=f"Quarantined rows ({len(rows):,})")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query over the warehouse (DuckDB dialect).")],
+    workspace: WorkspaceOption = Path("."),
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    limit: Annotated[int, typer.Option(help="Rows shown in a table (csv and json print all).")] = 200,
+) -> None:
+    """Run a read-only query on the warehouse and print the result."""
+    from trueup.query import read_only_query
+    from trueup.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    columns, rows = read_only_query(ws.warehouse_path, query)
+    if fmt == "table" and len(rows) > limit:
+        print_rows(columns, rows[:limit], title=f"first {limit} of {len(rows):,} rows")
+        return
+    print_rows(columns, rows, fmt=fmt)
+
+
+@app.command()
+def runs(workspace: WorkspaceOption = Path("."), limit: int = 10, as_json: JsonOption = False) -> None:
+    """Show the run history from the state store."""
+    from trueup.state import StateStore
+    from trueup.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    store = StateStore(ws.state_url)
+    try:
+        history = store.runs(limit)
+    finally:
+        store.close()
+    data = [
+        {"id": r.id, "started_at": r.started_at, "finished_at": r.finished_at, "outcome": r.outcome,
+         "steps": [{"name": s.name, "outcome": s.outcome, "seconds": s.seconds, "counts": s.counts} for s in r.steps],
+         "error": r.error}
+        for r in history
+    ]
+    if as_json:
+        print_json(data)
+        return
+    print_rows(["run", "started", "outcome", "steps", "seconds"], [
+        [d["id"], d["started_at"], d["outcome"], ", ".join(s["name"] for s in d["steps"]),
+         f"{sum(s['seconds'] or 0 for s in d['steps']):.2f}"] for d in data
+    ], title="Runs")
+
+
+@app.command()
+def steps(as_json: JsonOption = False) -> None:
+    """List the steps of a run, in order."""
+    from trueup.pipeline import STEPS
+
+    if as_json:
+        print_json([{"name": s.name, "description": s.description} for s in STEPS])
+        return
+    print_rows(["step", "what it does"], [[s.name, s.description] for s in STEPS])
+
