@@ -23,14 +23,10 @@ def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks f
     """trueup reads every system's exports, maps them onto one model, and shows where they disagree."""
 
 
-def _open(workspace: Path, deep: bool = True) -> Any:
-    from trueup.mapping.check import check_workspace
-    from trueup.workspace import Workspace
+def _open(workspace: Path) -> Any:
+    from trueup.validation import open_checked
 
-    ws = Workspace.open(workspace)
-    if deep:
-        check_workspace(ws)
-    return ws
+    return open_checked(workspace)
 
 
 @app.command()

@@ -27,10 +27,14 @@ ENV_RE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 class Located:
     """The parsed YAML document with the line of every key and value."""
 
-    def __init__(self, data: Any, lines: dict[Path_, int], file: str):
+    def __init__(self, data: Any, lines: dict[Path_, int], file: str, declared: set[str] | None = None):
         self.data = data
         self.lines = lines
         self.file = file
+        # Every system named in the file, including ones whose own definition has problems, so
+        # that references to them are not reported a second time as "unknown system".
+        systems = data.get("systems") if isinstance(data, dict) else None
+        self.declared_systems = declared if declared is not None else set(systems or {})
 
     def line(self, path: Path_) -> int | None:
         """The line of `path`, or of its nearest ancestor that exists."""
@@ -161,7 +165,12 @@ def shape_problems(located: Located, error: ValidationError) -> list[Problem]:
             message = "this required key is missing"
             fix = f"add `{path[-1]}:`"
             value = None
-        elif kind in ("literal_error", "union_tag_invalid"):
+        elif kind == "union_tag_invalid":
+            ctx = item.get("ctx", {})
+            path = (*path, ctx.get("discriminator", "'type'").strip("'"))
+            value = ctx.get("tag")
+            message = f"must be one of: {ctx.get('expected_tags', '')}".replace("'", "")
+        elif kind == "literal_error":
             message = item["msg"].replace("Input should be", "must be")
         elif kind == "value_error":
             message = str(item.get("ctx", {}).get("error", item["msg"]))
@@ -234,30 +243,115 @@ def _descend(annotation: Any, part: str | int) -> Any:
     return None
 
 
-def read_workspace(path: Path, environ: typing.Mapping[str, str] | None = None) -> tuple[Workspace, Located]:
-    """Load and fully validate a workspace file; raise ConfigError listing every problem."""
+def _validate_pruned(located: Located) -> tuple[Workspace | None, Located, list[Problem]]:
+    """Validate the shape; where parts are wrong, drop them and validate the rest again.
+
+    This way a misspelt key in one system does not hide a wrong table name in another: the
+    cross-reference checks still run over everything that is well-formed. Problems are those of
+    the first pass (later passes only find the holes the pruning made); the returned Located maps
+    the pruned document back to the original lines.
+    """
+    import copy
+
+    data = copy.deepcopy(located.data)
+    problems: list[Problem] = []
+    removed: list[Path_] = []
+    for attempt in range(8):
+        try:
+            return Workspace.model_validate(data), _remap(located, data, removed), problems
+        except ValidationError as error:
+            if attempt == 0:
+                problems = shape_problems(located, error)
+            if not _prune(data, error, removed):
+                return None, located, problems
+    return None, located, problems
+
+
+def _prune(data: Any, error: ValidationError, removed: list[Path_]) -> bool:
+    """Remove the nodes an error points at (the parent, for a missing key); True if any went."""
+    doomed: set[Path_] = set()
+    for item in error.errors():
+        path = _data_path(data, item["loc"])
+        if item["type"] == "missing" or _value_at(data, path) is None:
+            path = path[:-1]
+        if len(path) == 1 and isinstance(_value_at(data, path), dict | list):
+            continue  # never drop a whole section
+        if path:
+            doomed.add(path)
+    # Deepest first, and list items from the end, so earlier removals do not shift later ones.
+    for path in sorted(doomed, key=lambda p: (len(p), p[-1] if isinstance(p[-1], int) else -1), reverse=True):
+        parent = _value_at(data, path[:-1]) if len(path) > 1 else data
+        if isinstance(parent, dict) and path[-1] in parent:
+            del parent[path[-1]]
+        elif isinstance(parent, list) and isinstance(path[-1], int) and path[-1] < len(parent):
+            del parent[path[-1]]
+            removed.append(path)
+    return bool(doomed)
+
+
+def _value_at(data: Any, path: Path_) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _remap(located: Located, data: Any, removed: list[Path_]) -> Located:
+    """Line numbers for the pruned document, whose list items may have moved up."""
+    if not removed:
+        return Located(data, located.lines, located.file, located.declared_systems)
+    lines: dict[Path_, int] = {}
+    for path, line in located.lines.items():
+        new: list[str | int] | None = list(path)
+        for gone in removed:  # removals were recorded deepest and last first
+            if new is None or len(new) < len(gone) or tuple(new[: len(gone) - 1]) != gone[:-1]:
+                continue
+            index = new[len(gone) - 1]
+            if index == gone[-1]:
+                new = None
+            elif isinstance(index, int) and isinstance(gone[-1], int) and index > gone[-1]:
+                new[len(gone) - 1] = index - 1
+        if new is not None:
+            lines.setdefault(tuple(new), line)
+    return Located(data, lines, located.file, located.declared_systems)
+
+
+def load_workspace(path: Path, environ: typing.Mapping[str, str] | None = None
+                   ) -> tuple[Workspace | None, Located | None, list[Problem]]:
+    """Load a workspace file and collect every problem; the workspace is None if the shape is wrong.
+
+    When parts are malformed, the returned workspace is the well-formed rest (pruned), so later
+    checks can still run over it.
+    """
     from trueup.config.validate import cross_reference_problems
 
     file = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(
-            [Problem(path="(file)", message="no trueup.yaml here", file=file,
-                     fix="run `trueup init DIR` to write one from a folder of exports, or pass --workspace")]
-        ) from None
+        return None, None, [
+            Problem(path="(file)", message="no trueup.yaml here", file=file,
+                    fix="run `trueup init DIR` to write one from a folder of exports, or pass --workspace")
+        ]
     located, problems = parse_yaml(text, file)
     if located is None:
-        raise ConfigError(problems)
+        return None, None, problems
     if not isinstance(located.data, dict):
-        raise ConfigError([located.problem((), "the file must be a mapping of sections (name:, systems:, ...)")])
+        return None, located, [located.problem((), "the file must be a mapping of sections (name:, systems:, ...)")]
     problems += substitute_env(located, os.environ if environ is None else environ)
-    try:
-        workspace = Workspace.model_validate(located.data)
-    except ValidationError as error:
-        problems += shape_problems(located, error)
-        raise ConfigError(problems) from None
-    problems += cross_reference_problems(workspace, located, path.parent)
-    if problems:
+    workspace, pruned, shape = _validate_pruned(located)
+    problems += shape
+    if workspace is not None:
+        problems += cross_reference_problems(workspace, pruned, path.parent)
+        located = pruned
+    return workspace, located, problems
+
+
+def read_workspace(path: Path, environ: typing.Mapping[str, str] | None = None) -> tuple[Workspace, Located]:
+    """Load and validate a workspace file; raise ConfigError listing every problem."""
+    workspace, located, problems = load_workspace(path, environ)
+    if problems or workspace is None or located is None:
         raise ConfigError(problems)
     return workspace, located

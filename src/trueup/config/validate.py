@@ -25,6 +25,11 @@ def cross_reference_problems(ws: Workspace, located: Located, root: Path) -> lis
     return problems
 
 
+def _unknown_system(at: Located, ws: Workspace, name: str) -> bool:
+    """Unknown, and not merely a system whose own definition has problems (reported already)."""
+    return name not in ws.systems and name not in at.declared_systems
+
+
 def _hint(value: str, choices: Iterable[str], what: str) -> str:
     choices = sorted(choices)
     near = difflib.get_close_matches(value, choices, n=1)
@@ -55,7 +60,7 @@ def _systems(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
             yield at.problem(here, "a system name must be lower case letters, digits and single underscores",
                              value=name, fix="rename it, e.g. `crm` or `friday_sheet`")
         for i, parent in enumerate(system.derived_from):
-            if parent not in ws.systems:
+            if _unknown_system(at, ws, parent):
                 yield at.problem((*here, "derived_from", i), "unknown system", value=parent,
                                  fix=_hint(parent, ws.systems, "systems"))
         if system.derived_from and system.kind != "spreadsheet":
@@ -114,7 +119,8 @@ def _entities(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
         for system, mapping in per_system.items():
             here: Path_ = ("entities", entity, system)
             if system not in ws.systems:
-                yield at.problem(here, "unknown system", fix=_hint(system, ws.systems, "systems"))
+                if _unknown_system(at, ws, system):
+                    yield at.problem(here, "unknown system", fix=_hint(system, ws.systems, "systems"))
                 continue
             tables = ws.systems[system].source.tables
             if mapping.from_ not in tables:
@@ -127,7 +133,7 @@ def _entities(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
                                      "; to keep a custom field, move it under `extra:`")
                     continue
                 spec = mapping.field(field)
-                if spec.system is not None and spec.system not in ws.systems:
+                if spec.system is not None and _unknown_system(at, ws, spec.system):
                     yield at.problem((*here, "fields", field, "system"), "unknown system", value=spec.system,
                                      fix=_hint(spec.system, ws.systems, "systems"))
                 if spec.system is not None and field not in ENTITIES:
@@ -151,7 +157,8 @@ def _statuses(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
             here: Path_ = ("statuses", entity, system)
             mapping = ws.entities.get(entity, {}).get(system)
             if system not in ws.systems:
-                yield at.problem(here, "unknown system", fix=_hint(system, ws.systems, "systems"))
+                if _unknown_system(at, ws, system):
+                    yield at.problem(here, "unknown system", fix=_hint(system, ws.systems, "systems"))
             elif mapping is None or "status" not in mapping.fields:
                 yield at.problem(here, f"system `{system}` does not map a {entity} status",
                                  fix=f"add `status:` to `entities.{entity}.{system}.fields`")
@@ -171,7 +178,7 @@ def _ownership(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
                 continue
             for target, order in owner.items():
                 for i, system in enumerate(order):
-                    if system not in ws.systems:
+                    if _unknown_system(at, ws, system):
                         yield at.problem((*here, target, i), "unknown system", value=system,
                                          fix=_hint(system, ws.systems, "systems"))
             continue
@@ -188,14 +195,15 @@ def _ownership(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
         if field != "*" and field not in known:
             yield at.problem(here, f"`{field}` is not a field of {entity}", fix=_hint(field, known, "fields"))
         if owner not in ws.systems:
-            yield at.problem(here, "unknown system", value=owner, fix=_hint(owner, ws.systems, "systems"))
+            if _unknown_system(at, ws, owner):
+                yield at.problem(here, "unknown system", value=owner, fix=_hint(owner, ws.systems, "systems"))
         elif owner not in mappings:
             yield at.problem(here, f"system `{owner}` does not map {entity}", value=owner,
                              fix=_hint(owner, mappings, f"systems mapping {entity}"))
 
 
 def _handoffs(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
-    known = set(ws.systems) | {r.system for r in ws.retired}
+    known = set(ws.systems) | {r.system for r in ws.retired} | at.declared_systems
     seen: set[str] = set()
     for i, handoff in enumerate(ws.handoffs):
         here: Path_ = ("handoffs", i)
@@ -227,14 +235,14 @@ def _retired(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
 
 def _reported(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
     for i, entry in enumerate(ws.reported):
-        if entry.source and entry.source not in ws.systems:
+        if entry.source and _unknown_system(at, ws, entry.source):
             yield at.problem(("reported", i, "source"), "unknown system", value=entry.source,
                              fix=_hint(entry.source, ws.systems, "systems"))
 
 
 def _costs(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
     for system in ws.costs.systems:
-        if system not in ws.systems:
+        if _unknown_system(at, ws, system):
             yield at.problem(("costs", "systems", system), "unknown system", fix=_hint(system, ws.systems, "systems"))
 
 

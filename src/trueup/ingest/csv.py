@@ -172,7 +172,8 @@ def read(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str,
     finally:
         con.execute(f"DROP TABLE IF EXISTS {ident(rejects)}")
         con.execute(f"DROP TABLE IF EXISTS {ident(scans)}")
-    good = con.execute(f"SELECT count(*) FROM {into}").fetchone()[0]  # type: ignore[index]
+    # fetchall, not fetchone: DuckDB 2.0 refuses `register` (in _number_rows) while a result is unfinished
+    good = con.execute(f"SELECT count(*) FROM {into}").fetchall()[0][0]
     quarantined = _quarantine(parse_path, bad)
     _number_rows(con, into, parse_path, dialect, good, quarantined)
     return FileLoad(rows=good, quarantined=quarantined)
