@@ -59,6 +59,19 @@ class Located:
         )
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. `id: no` is the column `no`, not False."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def dotted(path: Path_) -> str:
     out = ""
     for part in path:
@@ -71,7 +84,7 @@ def dotted(path: Path_) -> str:
 
 def parse_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -114,7 +127,7 @@ def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list
 
 
 def _construct(node: yaml.Node) -> Any:
-    return yaml.SafeLoader("").construct_object(node, deep=True)
+    return _Loader("").construct_object(node, deep=True)
 
 
 def substitute_env(located: Located, environ: typing.Mapping[str, str]) -> list[Problem]:

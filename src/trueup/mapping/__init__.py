@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from trueup.config.models import Workspace as Config
 from trueup.ingest import QUARANTINE, ensure_tables
-from trueup.mapping.compile import mapped_select, staged_select, timestamp_macro
+from trueup.mapping.compile import mapped_select, staged_select, system_select, timestamp_macro
 from trueup.mapping.normalize import SQL_MACROS, address_table, phone_table
 from trueup.model import ENTITIES, Kind
 from trueup.runtime import StepContext, StepResult
@@ -45,6 +45,7 @@ def run(ctx: StepContext) -> StepResult:
     ensure_tables(con)
     install_macros(con, ws)
     con.register("_status_map", _status_map(ws))
+    usable = {entity: _usable(con, ws, entity, result) for entity in ENTITIES}
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"DELETE FROM {QUARANTINE} WHERE stage = 'map'")
@@ -53,7 +54,7 @@ def run(ctx: StepContext) -> StepResult:
             " rows BIGINT, example_ids VARCHAR[])"
         )
         for entity in ctx.progress.track(list(ENTITIES), "Mapping", total=len(ENTITIES)):
-            _build(con, ctx, entity, result)
+            _build(con, ctx, entity, usable[entity], result)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -67,9 +68,28 @@ def run(ctx: StepContext) -> StepResult:
     return result
 
 
-def _build(con: duckdb.DuckDBPyConnection, ctx: StepContext, entity: str, result: StepResult) -> None:
+def _usable(con: duckdb.DuckDBPyConnection, ws: Config, entity: str, result: StepResult) -> list[str]:
+    """The systems whose mapping binds against what was loaded.
+
+    A source that could not be read (or lost a column since validation) is reported and left
+    out, so the other systems still map. Checked before the step's transaction: a failed
+    statement inside a DuckDB transaction aborts it.
+    """
+    usable = []
+    for system, mapping in ws.entities.get(entity, {}).items():
+        try:
+            con.execute(f"SELECT * FROM ({system_select(ws, entity, system, mapping)}) LIMIT 0")
+            usable.append(system)
+        except duckdb.Error as exc:
+            reason = str(exc).splitlines()[0]
+            result.errors.append(f"{entity} from {system}.{mapping.from_} was not mapped: {reason}")
+    return usable
+
+
+def _build(con: duckdb.DuckDBPyConnection, ctx: StepContext, entity: str, usable: list[str],
+           result: StepResult) -> None:
     ws = ctx.workspace.config
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _mapped AS {mapped_select(ws, entity)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _mapped AS {mapped_select(ws, entity, usable)}")
     fields = ENTITIES[entity].fields
     phones = _distinct(con, [f for f, k in fields.items() if k is Kind.PHONE])
     addresses = _distinct(con, [f for f, k in fields.items() if k is Kind.ADDRESS])
@@ -86,6 +106,8 @@ def _build(con: duckdb.DuckDBPyConnection, ctx: StepContext, entity: str, result
     )
     # The raw table name is not on the mapped row; fill it from the mapping for this entity.
     for system, mapping in ws.entities.get(entity, {}).items():
+        if system not in usable:
+            continue
         con.execute(
             f"UPDATE {QUARANTINE} SET tbl = ? WHERE stage = 'map' AND tbl IS NULL AND system = ?",
             [mapping.from_, system],

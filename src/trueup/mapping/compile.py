@@ -123,9 +123,9 @@ def system_select(ws: Workspace, entity: str, system: str, mapping: EntityMappin
     )
 
 
-def mapped_select(ws: Workspace, entity: str) -> str:
+def mapped_select(ws: Workspace, entity: str, systems: list[str] | None = None) -> str:
     """All systems' rows for `entity`, before normal forms are joined (a named CTE per system)."""
-    mappings = ws.entities.get(entity, {})
+    mappings = {s: m for s, m in ws.entities.get(entity, {}).items() if systems is None or s in systems}
     if not mappings:
         columns = ", ".join(f"NULL::{t} AS {ident(c)}" for c, t in staged_columns(entity))
         return f"SELECT {columns}, []::STRUCT(\"column\" VARCHAR, raw VARCHAR, reason VARCHAR)[] AS _bad WHERE false"

@@ -1,0 +1,123 @@
+"""Mapping builds typed, normalised staged entities and keeps what it cannot map visible."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+
+from trueup import pipeline
+from trueup.mapping.normalize import address_key, phone_e164
+from trueup.workspace import Workspace
+
+
+def _query(ws: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(ws / ".trueup" / "warehouse.duckdb"), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def ran(example: Path) -> Path:
+    outcome = pipeline.run(Workspace.open(example))
+    assert outcome.outcome == "succeeded", outcome
+    return example
+
+
+def test_every_entity_has_a_staged_table(ran: Path) -> None:
+    counts = dict(_query(ran, """
+        SELECT 'customer', count(*) FROM staged_customer UNION ALL SELECT 'deal', count(*) FROM staged_deal
+        UNION ALL SELECT 'job', count(*) FROM staged_job UNION ALL SELECT 'invoice', count(*) FROM staged_invoice
+        UNION ALL SELECT 'payment', count(*) FROM staged_payment
+        UNION ALL SELECT 'location', count(*) FROM staged_location
+        UNION ALL SELECT 'interaction', count(*) FROM staged_interaction"""))
+    assert counts == {"customer": 12, "deal": 5, "job": 5, "invoice": 5, "payment": 1, "location": 0,
+                      "interaction": 0}
+
+
+def test_normal_forms_sit_beside_the_originals(ran: Path) -> None:
+    rows = _query(ran, """SELECT system, name, name_key, email, email_norm, phone, phone_e164, address_key
+                          FROM staged_customer WHERE source_id IN ('102', 'C-2') ORDER BY system""")
+    crm, dispatch = rows
+    assert crm[1] == "James O'Neil" and crm[4] == dispatch[4] == "joneil@example.net"
+    assert crm[3] == "JONEIL@example.net"  # the original is kept as exported
+    assert crm[6] == dispatch[6] == "+13125550199"
+    assert crm[7] == dispatch[7] == "88 n wacker dr"
+
+
+def test_money_times_and_states_are_typed(ran: Path) -> None:
+    job = _query(ran, "SELECT amount, completed_at, status, state FROM staged_job WHERE source_id = 'J-1001'")[0]
+    assert job[0] == Decimal("6450.0000")
+    # 09/06/2026 03:30 PM in America/Chicago (CDT, UTC-5)
+    assert job[1] == datetime(2026, 9, 6, 20, 30, tzinfo=ZoneInfo("UTC"))
+    assert (job[2], job[3]) == ("Archived", "closed")
+    deal = _query(ran, "SELECT amount FROM staged_deal WHERE source_id = '9001'")[0]
+    assert deal[0] == Decimal("6450.0000")  # "$6,450.00"
+
+
+def test_nested_json_paths_and_reference_id_spaces(ran: Path) -> None:
+    rows = _query(ran, """SELECT source_id, job, job_system, job_matches, customer, customer_system, amount
+                          FROM staged_invoice WHERE system = 'accounting' ORDER BY source_id""")
+    assert rows[1] == ("INV-502", "J-1002", "dispatch", "number", "59", "accounting", Decimal("198.4500"))
+    billing = _query(ran, "SELECT customer, customer_system FROM staged_invoice WHERE source_id = 'INV-501' "
+                          "AND system = 'billing'")
+    assert billing == [("C-1", "dispatch")]
+
+
+def test_unmapped_status_values_are_kept_and_counted(ran: Path) -> None:
+    assert _query(ran, "SELECT entity, system, value, rows, example_ids FROM unmapped_status") == [
+        ("job", "dispatch", "On hold - parts", 1, ["J-1005"])
+    ]
+    assert _query(ran, "SELECT status, state FROM staged_job WHERE source_id = 'J-1005'") == [
+        ("On hold - parts", None)
+    ]
+
+
+def test_extra_fields_are_kept(ran: Path) -> None:
+    rows = _query(ran, "SELECT extra->>'lifecycle_stage' FROM staged_customer WHERE source_id = '104'")
+    assert rows == [("lead",)]
+
+
+def test_rows_that_cannot_be_coerced_are_quarantined_by_line(make_workspace) -> None:  # type: ignore[no-untyped-def]
+    root = make_workspace(
+        """
+        name: t
+        timezone: Europe/London
+        country: GB
+        systems:
+          dispatch: {source: {type: files, tables: {jobs: jobs.csv}}}
+        entities:
+          job:
+            dispatch: {from: jobs, id: no, fields: {amount: total, completed_at: done}}
+        """,
+        {"jobs.csv": "no,total,done\n1,10.50,03/11/2026\n2,ten,03/11/2026\n3,(4.00),not a date\n,5,\n4,,\n"},
+    )
+    pipeline.run(Workspace.open(root))
+    staged = _query(root, "SELECT source_id, amount, completed_at FROM staged_job ORDER BY source_id")
+    assert staged == [("1", Decimal("10.5000"), datetime(2026, 11, 3, tzinfo=ZoneInfo("UTC"))), ("4", None, None)]
+    bad = _query(root, "SELECT stage, tbl, source, line, column_name, raw FROM quarantine ORDER BY line")
+    assert bad == [
+        ("map", "jobs", "jobs.csv", 3, "amount", "ten"),
+        ("map", "jobs", "jobs.csv", 4, "completed_at", "not a date"),
+        ("map", "jobs", "jobs.csv", 5, "id", None),
+    ]
+
+
+@pytest.mark.parametrize(("raw", "e164"), [
+    ("(312) 555-0148", "+13125550148"), ("312.555.0148", "+13125550148"), ("+1 312 555 0148", "+13125550148"),
+    ("555", None), ("", None), (None, None),
+])
+def test_phone_e164(raw: str | None, e164: str | None) -> None:
+    assert phone_e164(raw, "US") == e164
+
+
+def test_address_keys_agree_across_spellings() -> None:
+    assert address_key("1420 W. Addison Street") == address_key("1420 w addison st") == "1420 w addison st"
+    assert address_key("500 Maple St #B") == "500 maple st apt b"
