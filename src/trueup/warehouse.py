@@ -33,11 +33,13 @@ def staged_table(entity: str) -> str:
 @contextlib.contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse; a lock held by another process is a transient, retryable error."""
+    # trueup draws its own progress; DuckDB's bar would write over it.
+    config = {"enable_progress_bar": False}
     if read_only and not path.exists():
-        con = duckdb.connect(":memory:")
+        con = duckdb.connect(":memory:", config=config)
     else:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WarehouseBusy(

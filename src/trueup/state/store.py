@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -39,12 +38,27 @@ class StateStore:
         self.migrate()
 
     def migrate(self) -> None:
+        """Bring the schema to the newest revision; cheap when it is already there."""
+        if self._current_revision() == _head_revision():
+            return
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         try:
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise TransientError(f"cannot open the state store: {str(exc.orig).strip().splitlines()[0]}") from None
+
+    def _current_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                if not inspect(conn).has_table("alembic_version"):
+                    return None
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except OperationalError as exc:
             raise TransientError(f"cannot open the state store: {str(exc.orig).strip().splitlines()[0]}") from None
 
@@ -93,6 +107,17 @@ class StateStore:
                 run.outcome, run.finished_at = "abandoned", _now()
                 run.error = run.error or "the process stopped before the run finished"
             return len(stale)
+
+
+def _head_revision() -> str:
+    """The newest migration, read from the files (importing Alembic costs more than a run's setup)."""
+    revisions: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(re.findall(r"^(revision|down_revision) = (?:['\"]([^'\"]*)['\"]|None)", path.read_text(), re.M))
+        revisions[found["revision"]] = found.get("down_revision") or None
+    parents = {parent for parent in revisions.values() if parent}
+    heads = [rev for rev in revisions if rev not in parents]
+    return heads[0] if len(heads) == 1 else ""
 
 
 def _now() -> datetime:

@@ -1,0 +1,128 @@
+"""Ingest benchmark: trueup's `run --step ingest` against DuckDB's own readers and pandas.
+
+Each contender runs in its own process on the same files, so its peak memory (max RSS) is its
+own. Prints rows per second, the ratio to DuckDB native, and peak memory.
+
+    python benchmarks/ingest.py [--rows 5000000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+
+
+def make_data(rows: int) -> tuple[Path, Path]:
+    """A jobs export: ids, references, statuses, US dates, money with thousands separators."""
+    DATA.mkdir(exist_ok=True)
+    csv_path, parquet_path = DATA / f"jobs_{rows}.csv", DATA / f"jobs_{rows}.parquet"
+    if not csv_path.exists():
+        con = duckdb.connect()
+        con.execute(f"""
+            CREATE TABLE jobs AS SELECT
+              'J-' || (100000 + i) AS job_number,
+              'C-' || (i % 250000) AS client_id,
+              ['Scheduled', 'On site', 'Completed', 'Requires invoicing', 'Archived'][1 + (i % 5)] AS status,
+              strftime(TIMESTAMP '2025-01-01' + INTERVAL (i % 500000) MINUTE, '%m/%d/%Y %I:%M %p') AS completed_at,
+              printf('%,.2f', (i % 900000) / 100.0 + 85) AS total,
+              'Service visit ' || (i % 97) || ', unit ' || (i % 13) AS title
+            FROM range({rows}) t(i)""")
+        con.execute(f"COPY jobs TO '{csv_path}' (HEADER, DELIMITER ',')")
+        con.execute(f"COPY jobs TO '{parquet_path}' (FORMAT parquet)")
+        con.close()
+    return csv_path, parquet_path
+
+
+CONTENDERS = {
+    # Typed reading needs the whole file sampled: "1,000.00" first appears after 20k rows.
+    "duckdb read_csv (typed)": "import duckdb; c = duckdb.connect(DB); "
+                               "c.execute(\"CREATE TABLE t AS SELECT * FROM read_csv('{csv}', sample_size=-1)\")",
+    "duckdb read_csv (all text)": "import duckdb; c = duckdb.connect(DB); "
+                                  "c.execute(\"CREATE TABLE t AS SELECT * FROM read_csv('{csv}', all_varchar=true)\")",
+    "pandas read_csv": "import pandas as pd; df = pd.read_csv('{csv}')",
+    "duckdb read_parquet": "import duckdb; c = duckdb.connect(DB); "
+                           "c.execute(\"CREATE TABLE t AS SELECT * FROM read_parquet('{parquet}')\")",
+}
+
+
+def run_child(code: str) -> tuple[float, int]:
+    """Seconds and peak RSS (bytes) of one fresh Python process running `code`."""
+    with tempfile.TemporaryDirectory() as scratch:
+        code = f"DB = {str(Path(scratch) / 'b.duckdb')!r}\n" + code
+        began = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", code])
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - began
+        if status != 0:
+            raise SystemExit(f"contender failed: {code}")
+    return seconds, usage.ru_maxrss * 1024
+
+
+def trueup_child(source: Path, fmt: str) -> tuple[float, int]:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        (root / "trueup.yaml").write_text(textwrap.dedent(f"""\
+            name: bench
+            systems:
+              dispatch: {{source: {{type: files, path: {source.parent}, tables: {{jobs: {source.name}}}}}}}
+            """))
+        began = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "trueup", "run", "--step", "ingest", "--json", "-w", str(root)],
+                                stdout=subprocess.PIPE)
+        out = proc.stdout.read() if proc.stdout else b""
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - began
+        if status != 0:
+            raise SystemExit(f"trueup failed on {fmt}")
+        counts = json.loads(out)["steps"][0]["counts"]
+        assert counts["quarantined"] == 0, counts
+    return seconds, usage.ru_maxrss * 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    csv_path, parquet_path = make_data(args.rows)
+    print(f"{args.rows:,} rows; CSV {csv_path.stat().st_size / 1e6:.0f} MB, "
+          f"Parquet {parquet_path.stat().st_size / 1e6:.0f} MB; best of {args.repeat}; "
+          f"duckdb {duckdb.__version__}, {os.cpu_count()} cores")
+    results: dict[str, tuple[float, int]] = {}
+
+    def best(name: str, measure) -> None:  # type: ignore[no-untyped-def]
+        runs = [measure() for _ in range(args.repeat)]
+        results[name] = min(runs, key=lambda r: r[0])
+
+    for name, code in CONTENDERS.items():
+        best(name, lambda code=code: run_child(code.format(csv=csv_path, parquet=parquet_path)))
+    best("trueup ingest (CSV)", lambda: trueup_child(csv_path, "csv"))
+    best("trueup ingest (Parquet)", lambda: trueup_child(parquet_path, "parquet"))
+
+    # trueup keeps raw rows as text (exactly as read), so DuckDB reading all columns as text is
+    # the like-for-like baseline for CSV.
+    baseline = {"CSV": results["duckdb read_csv (all text)"][0], "Parquet": results["duckdb read_parquet"][0]}
+    print(f"\n| {'contender':<28} | {'seconds':>8} | {'rows/s':>12} | {'vs DuckDB native':>16} | {'peak MB':>8} |")
+    print(f"|{'-' * 30}|{'-' * 10}|{'-' * 14}|{'-' * 18}|{'-' * 10}|")
+    for name, (seconds, peak) in results.items():
+        kind = "Parquet" if "arquet" in name else "CSV"
+        ratio = baseline[kind] / seconds
+        print(f"| {name:<28} | {seconds:8.2f} | {args.rows / seconds:12,.0f} | {ratio:15.2f}x | {peak / 1e6:8.0f} |")
+    print("\nratio = DuckDB native time / contender time for the same format (1.00x = as fast as DuckDB);"
+          " the CSV baseline is DuckDB reading every column as text, as trueup's raw tables do.")
+
+
+if __name__ == "__main__":
+    main()
