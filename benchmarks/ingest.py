@@ -48,12 +48,12 @@ def make_data(rows: int) -> tuple[Path, Path]:
 CONTENDERS = {
     # Typed reading needs the whole file sampled: "1,000.00" first appears after 20k rows.
     "duckdb read_csv (typed)": "import duckdb; c = duckdb.connect(DB); "
-                               "c.execute(\"CREATE TABLE t AS SELECT * FROM read_csv('{csv}', sample_size=-1)\")",
+    "c.execute(\"CREATE TABLE t AS SELECT * FROM read_csv('{csv}', sample_size=-1)\")",
     "duckdb read_csv (all text)": "import duckdb; c = duckdb.connect(DB); "
-                                  "c.execute(\"CREATE TABLE t AS SELECT * FROM read_csv('{csv}', all_varchar=true)\")",
+    "c.execute(\"CREATE TABLE t AS SELECT * FROM read_csv('{csv}', all_varchar=true)\")",
     "pandas read_csv": "import pandas as pd; df = pd.read_csv('{csv}')",
     "duckdb read_parquet": "import duckdb; c = duckdb.connect(DB); "
-                           "c.execute(\"CREATE TABLE t AS SELECT * FROM read_parquet('{parquet}')\")",
+    "c.execute(\"CREATE TABLE t AS SELECT * FROM read_parquet('{parquet}')\")",
 }
 
 
@@ -73,14 +73,18 @@ def run_child(code: str) -> tuple[float, int]:
 def trueup_child(source: Path, fmt: str) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        (root / "trueup.yaml").write_text(textwrap.dedent(f"""\
+        (root / "trueup.yaml").write_text(
+            textwrap.dedent(f"""\
             name: bench
             systems:
               dispatch: {{source: {{type: files, path: {source.parent}, tables: {{jobs: {source.name}}}}}}}
-            """))
+            """)
+        )
         began = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "trueup", "run", "--step", "ingest", "--json", "-w", str(root)],
-                                stdout=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "trueup", "run", "--step", "ingest", "--json", "-w", str(root)],
+            stdout=subprocess.PIPE,
+        )
         out = proc.stdout.read() if proc.stdout else b""
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - began
@@ -97,9 +101,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     csv_path, parquet_path = make_data(args.rows)
-    print(f"{args.rows:,} rows; CSV {csv_path.stat().st_size / 1e6:.0f} MB, "
-          f"Parquet {parquet_path.stat().st_size / 1e6:.0f} MB; best of {args.repeat}; "
-          f"duckdb {duckdb.__version__}, {os.cpu_count()} cores")
+    print(
+        f"{args.rows:,} rows; CSV {csv_path.stat().st_size / 1e6:.0f} MB, "
+        f"Parquet {parquet_path.stat().st_size / 1e6:.0f} MB; best of {args.repeat}; "
+        f"duckdb {duckdb.__version__}, {os.cpu_count()} cores"
+    )
     results: dict[str, tuple[float, int]] = {}
 
     def best(name: str, measure) -> None:  # type: ignore[no-untyped-def]
@@ -114,14 +120,20 @@ def main() -> None:
     # trueup keeps raw rows as text (exactly as read), so DuckDB reading all columns as text is
     # the like-for-like baseline for CSV.
     baseline = {"CSV": results["duckdb read_csv (all text)"][0], "Parquet": results["duckdb read_parquet"][0]}
-    print(f"\n| {'contender':<28} | {'seconds':>8} | {'rows/s':>12} | {'vs DuckDB native':>16} | {'peak MB':>8} |")
+    print(
+        f"\n| {'contender':<28} | {'seconds':>8} | {'rows/s':>12} | {'vs DuckDB native':>16} | {'peak MB':>8} |"
+    )
     print(f"|{'-' * 30}|{'-' * 10}|{'-' * 14}|{'-' * 18}|{'-' * 10}|")
     for name, (seconds, peak) in results.items():
         kind = "Parquet" if "arquet" in name else "CSV"
         ratio = baseline[kind] / seconds
-        print(f"| {name:<28} | {seconds:8.2f} | {args.rows / seconds:12,.0f} | {ratio:15.2f}x | {peak / 1e6:8.0f} |")
-    print("\nratio = DuckDB native time / contender time for the same format (1.00x = as fast as DuckDB);"
-          " the CSV baseline is DuckDB reading every column as text, as trueup's raw tables do.")
+        print(
+            f"| {name:<28} | {seconds:8.2f} | {args.rows / seconds:12,.0f} | {ratio:15.2f}x | {peak / 1e6:8.0f} |"
+        )
+    print(
+        "\nratio = DuckDB native time / contender time for the same format (1.00x = as fast as DuckDB);"
+        " the CSV baseline is DuckDB reading every column as text, as trueup's raw tables do."
+    )
 
 
 if __name__ == "__main__":

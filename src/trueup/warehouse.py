@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -34,7 +35,7 @@ def staged_table(entity: str) -> str:
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse; a lock held by another process is a transient, retryable error."""
     # trueup draws its own progress; DuckDB's bar would write over it.
-    config = {"enable_progress_bar": False}
+    config: dict[str, str | bool | int | float | list[str]] = {"enable_progress_bar": False}
     if read_only and not path.exists():
         con = duckdb.connect(":memory:", config=config)
     else:
@@ -67,3 +68,9 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool
 def columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
     """Column name to DuckDB type of a table, view or query."""
     return {row[0]: row[1] for row in con.execute(f"DESCRIBE {relation}").fetchall()}
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
+    """The first column of the first row of a query (None when there is no row)."""
+    row = con.execute(sql, params or []).fetchone()
+    return row[0] if row else None

@@ -9,8 +9,9 @@ from pathlib import Path
 
 
 def trueup(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "trueup", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "trueup", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def test_run_json_and_sql_formats(example: Path) -> None:
@@ -21,8 +22,14 @@ def test_run_json_and_sql_formats(example: Path) -> None:
     assert [s["name"] for s in outcome["steps"]] == ["ingest", "map"]
     assert outcome["steps"][0]["counts"]["rows.crm.contacts"] == 5
 
-    as_json = trueup("sql", "-w", str(example), "--format", "json",
-                     "SELECT source_id, state FROM staged_job ORDER BY source_id")
+    as_json = trueup(
+        "sql",
+        "-w",
+        str(example),
+        "--format",
+        "json",
+        "SELECT source_id, state FROM staged_job ORDER BY source_id",
+    )
     assert json.loads(as_json.stdout)[0] == {"source_id": "J-1001", "state": "closed"}
     as_csv = trueup("sql", "-w", str(example), "-f", "csv", "SELECT count(*) AS n FROM staged_customer")
     assert as_csv.stdout.splitlines() == ["n", "12"]
@@ -32,8 +39,11 @@ def test_run_json_and_sql_formats(example: Path) -> None:
 
 def test_sql_is_read_only(example: Path) -> None:
     trueup("run", "-w", str(example))
-    for statement in ("DROP TABLE staged_job", "CREATE TABLE x AS SELECT 1",
-                      "COPY staged_job TO '/tmp/trueup-leak.csv'"):
+    for statement in (
+        "DROP TABLE staged_job",
+        "CREATE TABLE x AS SELECT 1",
+        "COPY staged_job TO '/tmp/trueup-leak.csv'",
+    ):
         refused = trueup("sql", "-w", str(example), statement)
         assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
     assert trueup("sql", "-w", str(example), "SELECT count(*) FROM staged_job").returncode == 0
@@ -62,7 +72,9 @@ def test_invalid_config_exits_2_without_traceback(example: Path) -> None:
 
 def test_no_workspace_is_a_clear_error(tmp_path: Path) -> None:
     result = trueup("run", "-w", str(tmp_path))
-    assert result.returncode == 2 and "no trueup.yaml here" in result.stderr and "trueup init" in result.stderr
+    assert (
+        result.returncode == 2 and "no trueup.yaml here" in result.stderr and "trueup init" in result.stderr
+    )
 
 
 def test_quarantine_lists_rows_with_file_and_line(example: Path) -> None:
@@ -72,10 +84,18 @@ def test_quarantine_lists_rows_with_file_and_line(example: Path) -> None:
     assert result.returncode == 0, result.stderr
     listed = trueup("quarantine", "-w", str(example), "--json")
     rows = json.loads(listed.stdout)
-    assert rows == [{
-        "stage": "ingest", "system": "dispatch", "table": "jobs", "file": "exports/jobber/jobs.csv", "line": 7,
-        "column": rows[0]["column"], "reason": rows[0]["reason"], "raw": "J-1006,C-2,Broken row",
-    }]
+    assert rows == [
+        {
+            "stage": "ingest",
+            "system": "dispatch",
+            "table": "jobs",
+            "file": "exports/jobber/jobs.csv",
+            "line": 7,
+            "column": rows[0]["column"],
+            "reason": rows[0]["reason"],
+            "raw": "J-1006,C-2,Broken row",
+        }
+    ]
     assert "fewer columns" in rows[0]["reason"]
     assert "1 rows quarantined" in result.stdout or "1 rows quarantined" in result.stdout.replace(",", "")
 

@@ -32,19 +32,34 @@ def ran(example: Path) -> Path:
 
 
 def test_every_entity_has_a_staged_table(ran: Path) -> None:
-    counts = dict(_query(ran, """
+    counts = dict(
+        _query(
+            ran,
+            """
         SELECT 'customer', count(*) FROM staged_customer UNION ALL SELECT 'deal', count(*) FROM staged_deal
         UNION ALL SELECT 'job', count(*) FROM staged_job UNION ALL SELECT 'invoice', count(*) FROM staged_invoice
         UNION ALL SELECT 'payment', count(*) FROM staged_payment
         UNION ALL SELECT 'location', count(*) FROM staged_location
-        UNION ALL SELECT 'interaction', count(*) FROM staged_interaction"""))
-    assert counts == {"customer": 12, "deal": 5, "job": 5, "invoice": 5, "payment": 1, "location": 0,
-                      "interaction": 0}
+        UNION ALL SELECT 'interaction', count(*) FROM staged_interaction""",
+        )
+    )
+    assert counts == {
+        "customer": 12,
+        "deal": 5,
+        "job": 5,
+        "invoice": 5,
+        "payment": 1,
+        "location": 0,
+        "interaction": 0,
+    }
 
 
 def test_normal_forms_sit_beside_the_originals(ran: Path) -> None:
-    rows = _query(ran, """SELECT system, name, name_key, email, email_norm, phone, phone_e164, address_key
-                          FROM staged_customer WHERE source_id IN ('102', 'C-2') ORDER BY system""")
+    rows = _query(
+        ran,
+        """SELECT system, name, name_key, email, email_norm, phone, phone_e164, address_key
+                          FROM staged_customer WHERE source_id IN ('102', 'C-2') ORDER BY system""",
+    )
     crm, dispatch = rows
     assert crm[1] == "James O'Neil" and crm[4] == dispatch[4] == "joneil@example.net"
     assert crm[3] == "JONEIL@example.net"  # the original is kept as exported
@@ -53,7 +68,9 @@ def test_normal_forms_sit_beside_the_originals(ran: Path) -> None:
 
 
 def test_money_times_and_states_are_typed(ran: Path) -> None:
-    job = _query(ran, "SELECT amount, completed_at, status, state FROM staged_job WHERE source_id = 'J-1001'")[0]
+    job = _query(
+        ran, "SELECT amount, completed_at, status, state FROM staged_job WHERE source_id = 'J-1001'"
+    )[0]
     assert job[0] == Decimal("6450.0000")
     # 09/06/2026 03:30 PM in America/Chicago (CDT, UTC-5)
     assert job[1] == datetime(2026, 9, 6, 20, 30, tzinfo=ZoneInfo("UTC"))
@@ -63,11 +80,17 @@ def test_money_times_and_states_are_typed(ran: Path) -> None:
 
 
 def test_nested_json_paths_and_reference_id_spaces(ran: Path) -> None:
-    rows = _query(ran, """SELECT source_id, job, job_system, job_matches, customer, customer_system, amount
-                          FROM staged_invoice WHERE system = 'accounting' ORDER BY source_id""")
+    rows = _query(
+        ran,
+        """SELECT source_id, job, job_system, job_matches, customer, customer_system, amount
+                          FROM staged_invoice WHERE system = 'accounting' ORDER BY source_id""",
+    )
     assert rows[1] == ("INV-502", "J-1002", "dispatch", "number", "59", "accounting", Decimal("198.4500"))
-    billing = _query(ran, "SELECT customer, customer_system FROM staged_invoice WHERE source_id = 'INV-501' "
-                          "AND system = 'billing'")
+    billing = _query(
+        ran,
+        "SELECT customer, customer_system FROM staged_invoice WHERE source_id = 'INV-501' "
+        "AND system = 'billing'",
+    )
     assert billing == [("C-1", "dispatch")]
 
 
@@ -101,7 +124,10 @@ def test_rows_that_cannot_be_coerced_are_quarantined_by_line(make_workspace) -> 
     )
     pipeline.run(Workspace.open(root))
     staged = _query(root, "SELECT source_id, amount, completed_at FROM staged_job ORDER BY source_id")
-    assert staged == [("1", Decimal("10.5000"), datetime(2026, 11, 3, tzinfo=ZoneInfo("UTC"))), ("4", None, None)]
+    assert staged == [
+        ("1", Decimal("10.5000"), datetime(2026, 11, 3, tzinfo=ZoneInfo("UTC"))),
+        ("4", None, None),
+    ]
     bad = _query(root, "SELECT stage, tbl, source, line, column_name, raw FROM quarantine ORDER BY line")
     assert bad == [
         ("map", "jobs", "jobs.csv", 3, "amount", "ten"),
@@ -110,10 +136,17 @@ def test_rows_that_cannot_be_coerced_are_quarantined_by_line(make_workspace) -> 
     ]
 
 
-@pytest.mark.parametrize(("raw", "e164"), [
-    ("(312) 555-0148", "+13125550148"), ("312.555.0148", "+13125550148"), ("+1 312 555 0148", "+13125550148"),
-    ("555", None), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("raw", "e164"),
+    [
+        ("(312) 555-0148", "+13125550148"),
+        ("312.555.0148", "+13125550148"),
+        ("+1 312 555 0148", "+13125550148"),
+        ("555", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_phone_e164(raw: str | None, e164: str | None) -> None:
     assert phone_e164(raw, "US") == e164
 

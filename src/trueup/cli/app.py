@@ -11,15 +11,22 @@ from trueup.cli.output import err, out, print_json, print_rows
 
 app = typer.Typer(
     help="trueup: one source of truth across your CRM, dispatch, billing and accounting systems.",
-    no_args_is_help=True, add_completion=False, rich_markup_mode="rich", pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
 )
 
-WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="The workspace folder (holds trueup.yaml).")]
+WorkspaceOption = Annotated[
+    Path, typer.Option("--workspace", "-w", help="The workspace folder (holds trueup.yaml).")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
 
 
 @app.callback()
-def _root(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False) -> None:
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
     """trueup reads every system's exports, maps them onto one model, and shows where they disagree."""
 
 
@@ -46,8 +53,10 @@ def init(
     out.print(f"[green]Wrote[/] {report.path}")
     for line in report.summary():
         out.print(f"  {line}", markup=False)
-    out.print("\nNext: review the guesses marked [bold]# check[/], then run [bold]trueup validate[/] and "
-              "[bold]trueup run[/].")
+    out.print(
+        "\nNext: review the guesses marked [bold]# check[/], then run [bold]trueup validate[/] and "
+        "[bold]trueup run[/]."
+    )
 
 
 @app.command()
@@ -67,14 +76,18 @@ def validate(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False
     else:
         config = ws.config
         mapped = sum(len(m) for m in config.entities.values())
-        out.print(f"[green]✓[/] {ws.config_file} is valid: {len(config.systems)} systems, "
-                  f"{mapped} mappings, {len(config.handoffs)} handoffs.")
+        out.print(
+            f"[green]✓[/] {ws.config_file} is valid: {len(config.systems)} systems, "
+            f"{mapped} mappings, {len(config.handoffs)} handoffs."
+        )
 
 
 @app.command()
 def run(
     workspace: WorkspaceOption = Path("."),
-    step: Annotated[list[str] | None, typer.Option("--step", "-s", help="Run only this step (repeatable).")] = None,
+    step: Annotated[
+        list[str] | None, typer.Option("--step", "-s", help="Run only this step (repeatable).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run the pipeline: ingest, map, and every later step, recording the run."""
@@ -99,8 +112,14 @@ def _outcome_json(outcome: Any) -> dict[str, Any]:
         "outcome": outcome.outcome,
         "started_at": outcome.started_at.isoformat(),
         "steps": [
-            {"name": s.name, "outcome": s.outcome, "seconds": round(s.seconds, 3), "counts": s.result.counts,
-             "notes": s.result.notes, "errors": s.result.errors}
+            {
+                "name": s.name,
+                "outcome": s.outcome,
+                "seconds": round(s.seconds, 3),
+                "counts": s.result.counts,
+                "notes": s.result.notes,
+                "errors": s.result.errors,
+            }
             for s in outcome.steps
         ],
     }
@@ -114,9 +133,16 @@ def _print_outcome(outcome: Any) -> None:
                 rows.append([step.name, key.split(".", 1)[1], f"{value:,}"])
     if rows:
         print_rows(["step", "table", "rows"], rows, title="Rows")
-    steps = [[s.name, s.outcome, f"{s.seconds:.2f}",
-              f"{s.result.counts.get('quarantined', 0):,}",
-              f"{s.result.counts.get('unmapped_status_values', '')}"] for s in outcome.steps]
+    steps = [
+        [
+            s.name,
+            s.outcome,
+            f"{s.seconds:.2f}",
+            f"{s.result.counts.get('quarantined', 0):,}",
+            f"{s.result.counts.get('unmapped_status_values', '')}",
+        ]
+        for s in outcome.steps
+    ]
     print_rows(["step", "outcome", "seconds", "quarantined", "unmapped statuses"], steps, title="Steps")
     for step in outcome.steps:
         for note in step.result.notes:
@@ -135,7 +161,9 @@ def quarantine(
     workspace: WorkspaceOption = Path("."),
     system: Annotated[str | None, typer.Option(help="Only this system.")] = None,
     table: Annotated[str | None, typer.Option(help="Only this source table.")] = None,
-    stage: Annotated[str | None, typer.Option(help="ingest (could not be read) or map (could not be coerced).")] = None,
+    stage: Annotated[
+        str | None, typer.Option(help="ingest (could not be read) or map (could not be coerced).")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="Show at most this many rows.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
     as_json: JsonOption = False,
@@ -159,7 +187,8 @@ def quarantine(
         else:
             rows = con.execute(
                 f"SELECT stage, system, tbl, source, line, column_name, reason, raw FROM {QUARANTINE} {where} "
-                f"ORDER BY system, tbl, source, line" + (f" LIMIT {int(limit)}" if limit else ""), params
+                f"ORDER BY system, tbl, source, line" + (f" LIMIT {int(limit)}" if limit else ""),
+                params,
             ).fetchall()
     fmt = "json" if as_json else fmt
     if fmt == "table" and not rows:
@@ -199,19 +228,37 @@ def runs(workspace: WorkspaceOption = Path("."), limit: int = 10, as_json: JsonO
         history = store.runs(limit)
     finally:
         store.close()
-    data = [
-        {"id": r.id, "started_at": r.started_at, "finished_at": r.finished_at, "outcome": r.outcome,
-         "steps": [{"name": s.name, "outcome": s.outcome, "seconds": s.seconds, "counts": s.counts} for s in r.steps],
-         "error": r.error}
+    data: list[dict[str, Any]] = [
+        {
+            "id": r.id,
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+            "outcome": r.outcome,
+            "steps": [
+                {"name": s.name, "outcome": s.outcome, "seconds": s.seconds, "counts": s.counts}
+                for s in r.steps
+            ],
+            "error": r.error,
+        }
         for r in history
     ]
     if as_json:
         print_json(data)
         return
-    print_rows(["run", "started", "outcome", "steps", "seconds"], [
-        [d["id"], d["started_at"], d["outcome"], ", ".join(s["name"] for s in d["steps"]),
-         f"{sum(s['seconds'] or 0 for s in d['steps']):.2f}"] for d in data
-    ], title="Runs")
+    print_rows(
+        ["run", "started", "outcome", "steps", "seconds"],
+        [
+            [
+                d["id"],
+                d["started_at"],
+                d["outcome"],
+                ", ".join(s["name"] for s in d["steps"]),
+                f"{sum(s['seconds'] or 0 for s in d['steps']):.2f}",
+            ]
+            for d in data
+        ],
+        title="Runs",
+    )
 
 
 @app.command()
@@ -223,4 +270,3 @@ def steps(as_json: JsonOption = False) -> None:
         print_json([{"name": s.name, "description": s.description} for s in STEPS])
         return
     print_rows(["step", "what it does"], [[s.name, s.description] for s in STEPS])
-

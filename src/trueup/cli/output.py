@@ -31,7 +31,9 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=_plain, indent=2) + "\n")
 
 
-def print_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "table", title: str | None = None) -> None:
+def print_rows(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "table", title: str | None = None
+) -> None:
     if fmt == "json":
         print_json([{c: _plain(v) for c, v in zip(columns, row, strict=False)} for row in rows])
     elif fmt == "csv":

@@ -91,7 +91,10 @@ def parse_yaml(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         reason = getattr(exc, "problem", None) or str(exc)
         return None, [
             Problem(
-                path="(syntax)", message=f"not valid YAML: {reason}", file=file, line=line,
+                path="(syntax)",
+                message=f"not valid YAML: {reason}",
+                file=file,
+                line=line,
                 fix="check the indentation and quoting on this line; quote values that contain ': ' or '#'",
             )
         ]
@@ -114,8 +117,11 @@ def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list
             if key in out:
                 problems.append(
                     Problem(
-                        path=dotted(child), message="this key appears twice; the second would win silently",
-                        fix="keep one of the two", file=file, line=key_node.start_mark.line + 1,
+                        path=dotted(child),
+                        message="this key appears twice; the second would win silently",
+                        fix="keep one of the two",
+                        file=file,
+                        line=key_node.start_mark.line + 1,
                     )
                 )
             lines[child] = key_node.start_mark.line + 1
@@ -140,13 +146,16 @@ def substitute_env(located: Located, environ: typing.Mapping[str, str]) -> list[
         if isinstance(node, list):
             return [walk(v, (*path, i)) for i, v in enumerate(node)]
         if isinstance(node, str) and "${" in node:
+
             def repl(match: re.Match[str]) -> str:
                 name = match.group(1)
                 if name not in environ:
                     problems.append(
                         located.problem(
-                            path, f"the environment variable {name} is not set",
-                            fix=f"export {name}=... before running trueup", value=match.group(0),
+                            path,
+                            f"the environment variable {name} is not set",
+                            fix=f"export {name}=... before running trueup",
+                            value=match.group(0),
                         )
                     )
                     return ""
@@ -198,10 +207,7 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and part < len(node)):
             path.append(part)
             node = node[part]
         elif not isinstance(node, dict | list):
@@ -331,8 +337,9 @@ def _remap(located: Located, data: Any, removed: list[Path_]) -> Located:
     return Located(data, lines, located.file, located.declared_systems)
 
 
-def load_workspace(path: Path, environ: typing.Mapping[str, str] | None = None
-                   ) -> tuple[Workspace | None, Located | None, list[Problem]]:
+def load_workspace(
+    path: Path, environ: typing.Mapping[str, str] | None = None
+) -> tuple[Workspace | None, Located | None, list[Problem]]:
     """Load a workspace file and collect every problem; the workspace is None if the shape is wrong.
 
     When parts are malformed, the returned workspace is the well-formed rest (pruned), so later
@@ -344,15 +351,27 @@ def load_workspace(path: Path, environ: typing.Mapping[str, str] | None = None
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        return None, None, [
-            Problem(path="(file)", message="no trueup.yaml here", file=file,
-                    fix="run `trueup init DIR` to write one from a folder of exports, or pass --workspace")
-        ]
+        return (
+            None,
+            None,
+            [
+                Problem(
+                    path="(file)",
+                    message="no trueup.yaml here",
+                    file=file,
+                    fix="run `trueup init DIR` to write one from a folder of exports, or pass --workspace",
+                )
+            ],
+        )
     located, problems = parse_yaml(text, file)
     if located is None:
         return None, None, problems
     if not isinstance(located.data, dict):
-        return None, located, [located.problem((), "the file must be a mapping of sections (name:, systems:, ...)")]
+        return (
+            None,
+            located,
+            [located.problem((), "the file must be a mapping of sections (name:, systems:, ...)")],
+        )
     problems += substitute_env(located, os.environ if environ is None else environ)
     workspace, pruned, shape = _validate_pruned(located)
     problems += shape

@@ -41,37 +41,63 @@ def _settings(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
     try:
         zoneinfo.ZoneInfo(ws.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        yield at.problem(("timezone",), "unknown time zone", value=ws.timezone,
-                         fix="use an IANA name such as America/Chicago or Europe/London")
+        yield at.problem(
+            ("timezone",),
+            "unknown time zone",
+            value=ws.timezone,
+            fix="use an IANA name such as America/Chicago or Europe/London",
+        )
     import phonenumbers
 
     if ws.country not in phonenumbers.SUPPORTED_REGIONS:
-        yield at.problem(("country",), "unknown country code", value=ws.country,
-                         fix="use a two-letter ISO 3166 code such as US, CA or GB")
+        yield at.problem(
+            ("country",),
+            "unknown country code",
+            value=ws.country,
+            fix="use a two-letter ISO 3166 code such as US, CA or GB",
+        )
     if ws.state and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", ws.state):
-        yield at.problem(("state",), "the state store must be a sqlite:// or postgresql:// URL",
-                         value=ws.state, fix="write postgresql://user@host/db or leave it out for SQLite")
+        yield at.problem(
+            ("state",),
+            "the state store must be a sqlite:// or postgresql:// URL",
+            value=ws.state,
+            fix="write postgresql://user@host/db or leave it out for SQLite",
+        )
 
 
 def _systems(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
     for name, system in ws.systems.items():
         here: Path_ = ("systems", name)
         if not NAME_RE.match(name) or "__" in name:
-            yield at.problem(here, "a system name must be lower case letters, digits and single underscores",
-                             value=name, fix="rename it, e.g. `crm` or `friday_sheet`")
+            yield at.problem(
+                here,
+                "a system name must be lower case letters, digits and single underscores",
+                value=name,
+                fix="rename it, e.g. `crm` or `friday_sheet`",
+            )
         for i, parent in enumerate(system.derived_from):
             if _unknown_system(at, ws, parent):
-                yield at.problem((*here, "derived_from", i), "unknown system", value=parent,
-                                 fix=_hint(parent, ws.systems, "systems"))
+                yield at.problem(
+                    (*here, "derived_from", i),
+                    "unknown system",
+                    value=parent,
+                    fix=_hint(parent, ws.systems, "systems"),
+                )
         if system.derived_from and system.kind != "spreadsheet":
-            yield at.problem((*here, "derived_from"), "only a `kind: spreadsheet` system is derived from others",
-                             fix="add `kind: spreadsheet` or remove `derived_from`")
+            yield at.problem(
+                (*here, "derived_from"),
+                "only a `kind: spreadsheet` system is derived from others",
+                fix="add `kind: spreadsheet` or remove `derived_from`",
+            )
         source = system.source
         for table in source.tables:
             if not NAME_RE.match(table) or "__" in table:
-                yield at.problem((*here, "source", "tables", table),
-                                 "a table name must be lower case letters, digits and single underscores",
-                                 value=table, fix="rename the key; the file name goes in the value")
+                yield at.problem(
+                    (*here, "source", "tables", table),
+                    "a table name must be lower case letters, digits and single underscores",
+                    value=table,
+                    fix="rename the key; the file name goes in the value",
+                )
         if isinstance(source, FilesSource):
             yield from _files_source(name, source, at, root)
         elif isinstance(source, SqlSource):
@@ -82,15 +108,23 @@ def _files_source(system: str, source: FilesSource, at: Located, root: Path) -> 
     base = root / source.path
     here: Path_ = ("systems", system, "source")
     if not base.is_dir():
-        yield at.problem((*here, "path"), "no such folder", value=source.path,
-                         fix=f"the path is relative to the workspace folder {root}")
+        yield at.problem(
+            (*here, "path"),
+            "no such folder",
+            value=source.path,
+            fix=f"the path is relative to the workspace folder {root}",
+        )
         return
     for table in source.tables:
         spec = source.table(table)
         if not sorted(base.glob(spec.file)):
             files = sorted(p.name for p in base.iterdir() if p.is_file())[:12]
-            yield at.problem((*here, "tables", table), f"no file matches in {base}", value=spec.file,
-                             fix=_hint(spec.file, files, "files there"))
+            yield at.problem(
+                (*here, "tables", table),
+                f"no file matches in {base}",
+                value=spec.file,
+                fix=_hint(spec.file, files, "files there"),
+            )
 
 
 def _sql_source(system: str, source: SqlSource, at: Located) -> Iterable[Problem]:
@@ -101,9 +135,11 @@ def _sql_source(system: str, source: SqlSource, at: Located) -> Iterable[Problem
     try:
         make_url(source.url)
     except ArgumentError:
-        yield at.problem((*here, "url"), "not a database URL",
-                         fix="write a SQLAlchemy URL such as postgresql://user@host/db; "
-                             "keep passwords in ${env:NAME}")
+        yield at.problem(
+            (*here, "url"),
+            "not a database URL",
+            fix="write a SQLAlchemy URL such as postgresql://user@host/db; keep passwords in ${env:NAME}",
+        )
     for table in source.tables:
         spec = source.table(table)
         if (spec.table is None) == (spec.query is None):
@@ -124,33 +160,52 @@ def _entities(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
                 continue
             tables = ws.systems[system].source.tables
             if mapping.from_ not in tables:
-                yield at.problem((*here, "from"), f"no table `{mapping.from_}` in system `{system}`",
-                                 value=mapping.from_, fix=_hint(mapping.from_, tables, "tables"))
+                yield at.problem(
+                    (*here, "from"),
+                    f"no table `{mapping.from_}` in system `{system}`",
+                    value=mapping.from_,
+                    fix=_hint(mapping.from_, tables, "tables"),
+                )
             for field in mapping.fields:
                 if field not in canonical:
-                    yield at.problem((*here, "fields", field), f"`{field}` is not a canonical {entity} field",
-                                     fix=_hint(field, canonical, "fields") +
-                                     "; to keep a custom field, move it under `extra:`")
+                    yield at.problem(
+                        (*here, "fields", field),
+                        f"`{field}` is not a canonical {entity} field",
+                        fix=_hint(field, canonical, "fields")
+                        + "; to keep a custom field, move it under `extra:`",
+                    )
                     continue
                 spec = mapping.field(field)
                 if spec.system is not None and _unknown_system(at, ws, spec.system):
-                    yield at.problem((*here, "fields", field, "system"), "unknown system", value=spec.system,
-                                     fix=_hint(spec.system, ws.systems, "systems"))
+                    yield at.problem(
+                        (*here, "fields", field, "system"),
+                        "unknown system",
+                        value=spec.system,
+                        fix=_hint(spec.system, ws.systems, "systems"),
+                    )
                 if spec.system is not None and field not in ENTITIES:
-                    yield at.problem((*here, "fields", field, "system"),
-                                     "only a reference field (customer, location, deal, job, invoice) names a system")
+                    yield at.problem(
+                        (*here, "fields", field, "system"),
+                        "only a reference field (customer, location, deal, job, invoice) names a system",
+                    )
             for field in mapping.extra:
                 if field in canonical:
-                    yield at.problem((*here, "extra", field), f"`{field}` is a canonical field",
-                                     fix="move it under `fields:`")
+                    yield at.problem(
+                        (*here, "extra", field),
+                        f"`{field}` is a canonical field",
+                        fix="move it under `fields:`",
+                    )
 
 
 def _statuses(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
     for entity, per_system in ws.statuses.items():
         if entity not in ENTITIES or not ENTITIES[entity].states:
             with_status = [e.name for e in ENTITIES.values() if e.states]
-            yield at.problem(("statuses", entity), "this entity has no lifecycle states",
-                             fix=_hint(entity, with_status, "entities with a status"))
+            yield at.problem(
+                ("statuses", entity),
+                "this entity has no lifecycle states",
+                fix=_hint(entity, with_status, "entities with a status"),
+            )
             continue
         states = ENTITIES[entity].states
         for system, vocabulary in per_system.items():
@@ -160,12 +215,19 @@ def _statuses(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
                 if _unknown_system(at, ws, system):
                     yield at.problem(here, "unknown system", fix=_hint(system, ws.systems, "systems"))
             elif mapping is None or "status" not in mapping.fields:
-                yield at.problem(here, f"system `{system}` does not map a {entity} status",
-                                 fix=f"add `status:` to `entities.{entity}.{system}.fields`")
+                yield at.problem(
+                    here,
+                    f"system `{system}` does not map a {entity} status",
+                    fix=f"add `status:` to `entities.{entity}.{system}.fields`",
+                )
             for value, state in vocabulary.items():
                 if state not in states:
-                    yield at.problem((*here, value), f"`{state}` is not a {entity} state", value=state,
-                                     fix=_hint(str(state), states, "states"))
+                    yield at.problem(
+                        (*here, value),
+                        f"`{state}` is not a {entity} state",
+                        value=state,
+                        fix=_hint(str(state), states, "states"),
+                    )
 
 
 def _ownership(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
@@ -173,19 +235,29 @@ def _ownership(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
         here: Path_ = ("ownership", key)
         if key == "fallback":
             if not isinstance(owner, dict):
-                yield at.problem(here, "`fallback` maps an entity or entity.field to a list of systems",
-                                 fix="write `fallback: {customer: [crm, accounting]}`")
+                yield at.problem(
+                    here,
+                    "`fallback` maps an entity or entity.field to a list of systems",
+                    fix="write `fallback: {customer: [crm, accounting]}`",
+                )
                 continue
             for target, order in owner.items():
                 for i, system in enumerate(order):
                     if _unknown_system(at, ws, system):
-                        yield at.problem((*here, target, i), "unknown system", value=system,
-                                         fix=_hint(system, ws.systems, "systems"))
+                        yield at.problem(
+                            (*here, target, i),
+                            "unknown system",
+                            value=system,
+                            fix=_hint(system, ws.systems, "systems"),
+                        )
             continue
         entity, _, field = str(key).partition(".")
         if entity not in ENTITIES or not field:
-            yield at.problem(here, "an ownership key is `entity.field` or `entity.*`",
-                             fix=_hint(entity, ENTITIES, "entities"))
+            yield at.problem(
+                here,
+                "an ownership key is `entity.field` or `entity.*`",
+                fix=_hint(entity, ENTITIES, "entities"),
+            )
             continue
         if not isinstance(owner, str):
             yield at.problem(here, "the owner is one system name", value=owner)
@@ -198,8 +270,12 @@ def _ownership(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
             if _unknown_system(at, ws, owner):
                 yield at.problem(here, "unknown system", value=owner, fix=_hint(owner, ws.systems, "systems"))
         elif owner not in mappings:
-            yield at.problem(here, f"system `{owner}` does not map {entity}", value=owner,
-                             fix=_hint(owner, mappings, f"systems mapping {entity}"))
+            yield at.problem(
+                here,
+                f"system `{owner}` does not map {entity}",
+                value=owner,
+                fix=_hint(owner, mappings, f"systems mapping {entity}"),
+            )
 
 
 def _handoffs(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
@@ -208,19 +284,29 @@ def _handoffs(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
     for i, handoff in enumerate(ws.handoffs):
         here: Path_ = ("handoffs", i)
         if handoff.id in seen:
-            yield at.problem((*here, "id"), "two handoffs share this id", value=handoff.id,
-                             fix="give each handoff its own id")
+            yield at.problem(
+                (*here, "id"),
+                "two handoffs share this id",
+                value=handoff.id,
+                fix="give each handoff its own id",
+            )
         seen.add(handoff.id)
         for end in ("from", "to"):
             system = handoff.from_ if end == "from" else handoff.to
             if system not in known:
-                yield at.problem((*here, end), "unknown system", value=system, fix=_hint(system, known, "systems"))
+                yield at.problem(
+                    (*here, end), "unknown system", value=system, fix=_hint(system, known, "systems")
+                )
         if handoff.carries:
             for part in re.split(r"\s*->\s*", handoff.carries):
                 if part not in ENTITIES:
-                    yield at.problem((*here, "carries"), f"`{part}` is not an entity", value=handoff.carries,
-                                     fix="write an entity or `source->target`, e.g. `deal->job`; "
-                                     + _hint(part, ENTITIES, "entities"))
+                    yield at.problem(
+                        (*here, "carries"),
+                        f"`{part}` is not an entity",
+                        value=handoff.carries,
+                        fix="write an entity or `source->target`, e.g. `deal->job`; "
+                        + _hint(part, ENTITIES, "entities"),
+                    )
 
 
 def _retired(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
@@ -229,21 +315,31 @@ def _retired(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
             try:
                 re.compile(entry.id_pattern)
             except re.error as exc:
-                yield at.problem(("retired", i, "id_pattern"), f"not a regular expression: {exc}",
-                                 value=entry.id_pattern, fix="quote the pattern and escape special characters")
+                yield at.problem(
+                    ("retired", i, "id_pattern"),
+                    f"not a regular expression: {exc}",
+                    value=entry.id_pattern,
+                    fix="quote the pattern and escape special characters",
+                )
 
 
 def _reported(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
     for i, entry in enumerate(ws.reported):
         if entry.source and _unknown_system(at, ws, entry.source):
-            yield at.problem(("reported", i, "source"), "unknown system", value=entry.source,
-                             fix=_hint(entry.source, ws.systems, "systems"))
+            yield at.problem(
+                ("reported", i, "source"),
+                "unknown system",
+                value=entry.source,
+                fix=_hint(entry.source, ws.systems, "systems"),
+            )
 
 
 def _costs(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
     for system in ws.costs.systems:
         if _unknown_system(at, ws, system):
-            yield at.problem(("costs", "systems", system), "unknown system", fix=_hint(system, ws.systems, "systems"))
+            yield at.problem(
+                ("costs", "systems", system), "unknown system", fix=_hint(system, ws.systems, "systems")
+            )
 
 
 CHECKS = (_settings, _systems, _entities, _statuses, _ownership, _handoffs, _retired, _reported, _costs)

@@ -22,7 +22,7 @@ from trueup.ingest import sql
 from trueup.ingest.base import META_COLUMNS, FileLoad, LoadMeta
 from trueup.ingest.probe import READERS, file_format
 from trueup.runtime import StepContext, StepResult
-from trueup.warehouse import FILES_SCHEMA, ident, raw_table
+from trueup.warehouse import FILES_SCHEMA, ident, raw_table, scalar
 
 MANIFEST = "ingest_files"
 QUARANTINE = "quarantine"
@@ -71,11 +71,9 @@ def run(ctx: StepContext) -> StepResult:
             continue
         if current is not None:
             _publish(con, system, table, current, ctx)
-        rows = con.execute(f"SELECT count(*) FROM {raw_table(system, table)}").fetchone()[0]  # type: ignore[index]
+        rows = scalar(con, f"SELECT count(*) FROM {raw_table(system, table)}")
         result.counts[f"rows.{system}.{table}"] = rows
-    result.counts["quarantined"] = con.execute(
-        f"SELECT count(*) FROM {QUARANTINE} WHERE stage = 'ingest'"
-    ).fetchone()[0]  # type: ignore[index]
+    result.counts["quarantined"] = scalar(con, f"SELECT count(*) FROM {QUARANTINE} WHERE stage = 'ingest'")
     return result
 
 
@@ -102,8 +100,9 @@ def _key(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:20]
 
 
-def _load_files(ctx: StepContext, system: str, table: str, source: FilesSource,
-                result: StepResult) -> list[Loaded] | None:
+def _load_files(
+    ctx: StepContext, system: str, table: str, source: FilesSource, result: StepResult
+) -> list[Loaded] | None:
     root = ctx.workspace.root
     spec = source.table(table)
     base = root / source.path
@@ -129,11 +128,18 @@ def _load_files(ctx: StepContext, system: str, table: str, source: FilesSource,
         meta = LoadMeta(load_id=ctx.new_load_id(), loaded_at=ctx.started_at, source=relative)
         fmt = file_format(path, spec)
         if fmt is None:
-            result.errors.append(f"{relative}: unknown file type {path.suffix!r}; set `format:` (csv, xlsx, json, parquet)")
+            result.errors.append(
+                f"{relative}: unknown file type {path.suffix!r}; set `format:` (csv, xlsx, json, parquet)"
+            )
             continue
         try:
-            load = _in_transaction(ctx.con, key, lambda into, m=meta, p=path, f=fmt: READERS[f](
-                ctx.con, p, _with_format(spec, f), into, m, scratch))
+            load = _in_transaction(
+                ctx.con,
+                key,
+                lambda into, m=meta, p=path, f=fmt: READERS[f](
+                    ctx.con, p, _with_format(spec, f), into, m, scratch
+                ),
+            )
         except SourceError as exc:
             result.errors.append(str(exc))
             if before:  # keep what loaded last time rather than lose it
@@ -162,8 +168,10 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, key: str, reader) -> FileLoa
         con.execute(f"DROP TABLE IF EXISTS {into}")
         load: FileLoad = reader(into)
         if load.rows == 0 and not _exists(con, "f_" + key):
-            con.execute(f"CREATE TABLE {into} AS SELECT NULL::VARCHAR AS _load_id, NULL::TIMESTAMPTZ AS _loaded_at,"
-                        " NULL::VARCHAR AS _source, NULL::BIGINT AS _row WHERE false")
+            con.execute(
+                f"CREATE TABLE {into} AS SELECT NULL::VARCHAR AS _load_id, NULL::TIMESTAMPTZ AS _loaded_at,"
+                " NULL::VARCHAR AS _source, NULL::BIGINT AS _row WHERE false"
+            )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -172,13 +180,18 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, key: str, reader) -> FileLoa
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [FILES_SCHEMA, name]
-    ).fetchone()[0])  # type: ignore[index]
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+            [FILES_SCHEMA, name],
+        )
+    )
 
 
-def _load_query(ctx: StepContext, system: str, table: str, source: SqlSource,
-                result: StepResult) -> list[Loaded] | None:
+def _load_query(
+    ctx: StepContext, system: str, table: str, source: SqlSource, result: StepResult
+) -> list[Loaded] | None:
     spec = source.table(table)
     described = sql.describe(spec)
     meta = LoadMeta(load_id=ctx.new_load_id(), loaded_at=ctx.started_at, source=described)
@@ -207,8 +220,9 @@ def _load_query(ctx: StepContext, system: str, table: str, source: SqlSource,
     return [Loaded(described, key, digest, 0, 0, load, meta.load_id)]
 
 
-def _publish(con: duckdb.DuckDBPyConnection, system: str, table: str, current: list[Loaded],
-             ctx: StepContext) -> None:
+def _publish(
+    con: duckdb.DuckDBPyConnection, system: str, table: str, current: list[Loaded], ctx: StepContext
+) -> None:
     """Switch the raw view, the manifest and the quarantine to `current`, all or nothing."""
     previous = _manifest(con, system, table)
     keep = {c.key for c in current}
@@ -220,27 +234,58 @@ def _publish(con: duckdb.DuckDBPyConnection, system: str, table: str, current: l
         for item in current:
             if item.load is None:
                 continue
-            con.execute(f"DELETE FROM {MANIFEST} WHERE system = ? AND tbl = ? AND source = ?",
-                        [system, table, item.source])
-            con.execute(f"DELETE FROM {QUARANTINE} WHERE stage = 'ingest' AND system = ? AND tbl = ? AND source = ?",
-                        [system, table, item.source])
+            con.execute(
+                f"DELETE FROM {MANIFEST} WHERE system = ? AND tbl = ? AND source = ?",
+                [system, table, item.source],
+            )
+            con.execute(
+                f"DELETE FROM {QUARANTINE} WHERE stage = 'ingest' AND system = ? AND tbl = ? AND source = ?",
+                [system, table, item.source],
+            )
             con.execute(
                 f"INSERT INTO {MANIFEST} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [system, table, item.source, item.key, item.digest, item.bytes, item.mtime_ns,
-                 item.load.rows, len(item.load.quarantined), item.load_id, ctx.started_at],
+                [
+                    system,
+                    table,
+                    item.source,
+                    item.key,
+                    item.digest,
+                    item.bytes,
+                    item.mtime_ns,
+                    item.load.rows,
+                    len(item.load.quarantined),
+                    item.load_id,
+                    ctx.started_at,
+                ],
             )
             if item.load.quarantined:
                 con.executemany(
                     f"INSERT INTO {QUARANTINE} VALUES ('ingest', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [[system, table, item.source, q.line, q.column, q.raw, q.reason, item.load_id, item.key]
-                     for q in item.load.quarantined],
+                    [
+                        [
+                            system,
+                            table,
+                            item.source,
+                            q.line,
+                            q.column,
+                            q.raw,
+                            q.reason,
+                            item.load_id,
+                            item.key,
+                        ]
+                        for q in item.load.quarantined
+                    ],
                 )
         sources = [c.source for c in current]
         stale = [s for s in previous if s not in sources]
         for source in stale:
-            con.execute(f"DELETE FROM {MANIFEST} WHERE system = ? AND tbl = ? AND source = ?", [system, table, source])
-            con.execute(f"DELETE FROM {QUARANTINE} WHERE stage = 'ingest' AND system = ? AND tbl = ? AND source = ?",
-                        [system, table, source])
+            con.execute(
+                f"DELETE FROM {MANIFEST} WHERE system = ? AND tbl = ? AND source = ?", [system, table, source]
+            )
+            con.execute(
+                f"DELETE FROM {QUARANTINE} WHERE stage = 'ingest' AND system = ? AND tbl = ? AND source = ?",
+                [system, table, source],
+            )
         for key in gone:
             con.execute(f"DROP TABLE IF EXISTS {FILES_SCHEMA}.{ident('f_' + key)}")
         failpoints.hit("ingest.in-publish")
@@ -253,8 +298,10 @@ def _publish(con: duckdb.DuckDBPyConnection, system: str, table: str, current: l
 def _union(current: list[Loaded]) -> str:
     meta = ", ".join(META_COLUMNS)
     if not current:
-        return ("SELECT NULL::VARCHAR AS _load_id, NULL::TIMESTAMPTZ AS _loaded_at, NULL::VARCHAR AS _source,"
-                " NULL::BIGINT AS _row WHERE false")
+        return (
+            "SELECT NULL::VARCHAR AS _load_id, NULL::TIMESTAMPTZ AS _loaded_at, NULL::VARCHAR AS _source,"
+            " NULL::BIGINT AS _row WHERE false"
+        )
     parts = " UNION ALL BY NAME ".join(
         f"SELECT * FROM {FILES_SCHEMA}.{ident('f_' + c.key)}" for c in sorted(current, key=lambda c: c.source)
     )
@@ -264,7 +311,9 @@ def _union(current: list[Loaded]) -> str:
 def _drop_orphans(con: duckdb.DuckDBPyConnection) -> None:
     """Tables a killed run loaded but never published."""
     known = {r[0] for r in con.execute(f"SELECT 'f_' || key FROM {MANIFEST}").fetchall()}
-    tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [FILES_SCHEMA]).fetchall()
+    tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [FILES_SCHEMA]
+    ).fetchall()
     for (name,) in tables:
         if name not in known:
             con.execute(f"DROP TABLE {FILES_SCHEMA}.{ident(name)}")

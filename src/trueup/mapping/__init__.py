@@ -18,7 +18,7 @@ from trueup.mapping.compile import mapped_select, staged_select, system_select, 
 from trueup.mapping.normalize import SQL_MACROS, address_table, phone_table
 from trueup.model import ENTITIES, Kind
 from trueup.runtime import StepContext, StepResult
-from trueup.warehouse import ident, staged_table
+from trueup.warehouse import ident, scalar, staged_table
 
 UNMAPPED = "unmapped_status"
 
@@ -61,10 +61,8 @@ def run(ctx: StepContext) -> StepResult:
         raise
     finally:
         con.unregister("_status_map")
-    result.counts["quarantined"] = con.execute(
-        f"SELECT count(*) FROM {QUARANTINE} WHERE stage = 'map'"
-    ).fetchone()[0]  # type: ignore[index]
-    result.counts["unmapped_status_values"] = con.execute(f"SELECT count(*) FROM {UNMAPPED}").fetchone()[0]  # type: ignore[index]
+    result.counts["quarantined"] = scalar(con, f"SELECT count(*) FROM {QUARANTINE} WHERE stage = 'map'")
+    result.counts["unmapped_status_values"] = scalar(con, f"SELECT count(*) FROM {UNMAPPED}")
     return result
 
 
@@ -86,8 +84,9 @@ def _usable(con: duckdb.DuckDBPyConnection, ws: Config, entity: str, result: Ste
     return usable
 
 
-def _build(con: duckdb.DuckDBPyConnection, ctx: StepContext, entity: str, usable: list[str],
-           result: StepResult) -> None:
+def _build(
+    con: duckdb.DuckDBPyConnection, ctx: StepContext, entity: str, usable: list[str], result: StepResult
+) -> None:
     ws = ctx.workspace.config
     con.execute(f"CREATE OR REPLACE TEMP TABLE _mapped AS {mapped_select(ws, entity, usable)}")
     fields = ENTITIES[entity].fields
@@ -118,7 +117,7 @@ def _build(con: duckdb.DuckDBPyConnection, ctx: StepContext, entity: str, usable
             f" list(source_id ORDER BY source_id)[1:5] FROM {staged_table(entity)}"
             f" WHERE status IS NOT NULL AND state IS NULL GROUP BY ALL ORDER BY system, status"
         )
-    result.counts[f"staged.{entity}"] = con.execute(f"SELECT count(*) FROM {staged_table(entity)}").fetchone()[0]  # type: ignore[index]
+    result.counts[f"staged.{entity}"] = scalar(con, f"SELECT count(*) FROM {staged_table(entity)}")
     con.execute("DROP TABLE _mapped")
 
 
@@ -128,7 +127,9 @@ _NORM = pa.schema([("raw", pa.string()), ("norm", pa.string())])
 def _distinct(con: duckdb.DuckDBPyConnection, fields: list[str]) -> list[str]:
     if not fields:
         return []
-    union = " UNION ALL ".join(f"SELECT {ident(f)} AS v FROM _mapped WHERE {ident(f)} IS NOT NULL" for f in fields)
+    union = " UNION ALL ".join(
+        f"SELECT {ident(f)} AS v FROM _mapped WHERE {ident(f)} IS NOT NULL" for f in fields
+    )
     return [r[0] for r in con.execute(f"SELECT DISTINCT v FROM ({union})").fetchall()]
 
 

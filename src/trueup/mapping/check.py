@@ -21,8 +21,9 @@ from trueup.model import ENTITIES
 from trueup.warehouse import ident
 
 
-def mapping_problems(ws: Workspace, located: Located, root: Path,
-                     known: dict[tuple[str, str], dict[str, str]] | None = None) -> list[Problem]:
+def mapping_problems(
+    ws: Workspace, located: Located, root: Path, known: dict[tuple[str, str], dict[str, str]] | None = None
+) -> list[Problem]:
     """Problems binding every `entities` expression; `known` gives columns already loaded."""
     problems: list[Problem] = []
     con = duckdb.connect()
@@ -38,7 +39,9 @@ def mapping_problems(ws: Workspace, located: Located, root: Path,
                     continue  # reported by the config checks
                 key = (system, mapping.from_)
                 if key not in tables:
-                    tables[key] = (known or {}).get(key) or probe.columns(root, ws.systems[system], mapping.from_)
+                    tables[key] = (known or {}).get(key) or probe.columns(
+                        root, ws.systems[system], mapping.from_
+                    )
                     if tables[key] is not None:
                         _create(con, key, tables[key])  # type: ignore[arg-type]
                 cols = tables[key]
@@ -54,8 +57,9 @@ def mapping_problems(ws: Workspace, located: Located, root: Path,
                 for path, expr in exprs:
                     error = _bind(con, relation, expr, is_filter=path[-1] == "where")
                     if error:
-                        problems.append(located.problem(path, error, value=expr,
-                                                        fix=_fix(error, cols, mapping.from_)))
+                        problems.append(
+                            located.problem(path, error, value=expr, fix=_fix(error, cols, mapping.from_))
+                        )
     finally:
         con.close()
     return problems
@@ -78,11 +82,11 @@ def _bind(con: duckdb.DuckDBPyConnection, relation: str, expr: str, is_filter: b
 
 def _fix(error: str, cols: dict[str, str], table: str) -> str:
     match = re.search(r'column "?([^"\s]+)"? not found', error, re.IGNORECASE) or re.search(
-        r'"([^"]+)" not found', error)
+        r'"([^"]+)" not found', error
+    )
     names = sorted(cols)
     if match:
         near = difflib.get_close_matches(match.group(1), names, n=1, cutoff=0.5)
         hint = f"did you mean `{near[0]}`? " if near else ""
         return f"{hint}the columns of `{table}` are: {', '.join(names)}"
     return f"write a DuckDB SQL expression over the columns of `{table}`: {', '.join(names)}"
-

@@ -51,8 +51,13 @@ def staged_columns(entity: str) -> list[tuple[str, str]]:
     out += [(f, SQL_TYPES.get(k, "VARCHAR")) for f, k in fields.items()]
     for field, kind in fields.items():
         out += derived_columns(field, kind)
-    out += [("extra", "JSON"), ("_source", "VARCHAR"), ("_row", "BIGINT"), ("_load_id", "VARCHAR"),
-            ("_loaded_at", "TIMESTAMPTZ")]
+    out += [
+        ("extra", "JSON"),
+        ("_source", "VARCHAR"),
+        ("_row", "BIGINT"),
+        ("_load_id", "VARCHAR"),
+        ("_loaded_at", "TIMESTAMPTZ"),
+    ]
     return out
 
 
@@ -75,8 +80,10 @@ def system_select(ws: Workspace, entity: str, system: str, mapping: EntityMappin
     fields = ENTITIES[entity].fields
     inner = [f"{literal(system)} AS system", f"trueup_text(CAST(({mapping.id}) AS VARCHAR)) AS source_id"]
     outer = ["system", "source_id"]
-    checks = [f"CASE WHEN source_id IS NULL THEN {{'column': 'id', 'raw': NULL, 'reason': "
-              f"{literal('the record has no id (' + mapping.id + ')')}}} END"]
+    checks = [
+        f"CASE WHEN source_id IS NULL THEN {{'column': 'id', 'raw': NULL, 'reason': "
+        f"{literal('the record has no id (' + mapping.id + ')')}}} END"
+    ]
     for field, kind in fields.items():
         column_type = SQL_TYPES.get(kind, "VARCHAR")
         if field not in mapping.fields:
@@ -94,11 +101,17 @@ def system_select(ws: Workspace, entity: str, system: str, mapping: EntityMappin
     for field, kind in fields.items():
         mapped = field in mapping.fields
         if kind is Kind.NAME:
-            outer.append(f"trueup_name_key({ident('_in_' + field)}) AS {ident(field + '_key')}" if mapped
-                         else f"NULL::VARCHAR AS {ident(field + '_key')}")
+            outer.append(
+                f"trueup_name_key({ident('_in_' + field)}) AS {ident(field + '_key')}"
+                if mapped
+                else f"NULL::VARCHAR AS {ident(field + '_key')}"
+            )
         elif kind is Kind.EMAIL:
-            outer.append(f"trueup_email({ident('_in_' + field)}) AS {ident(field + '_norm')}" if mapped
-                         else f"NULL::VARCHAR AS {ident(field + '_norm')}")
+            outer.append(
+                f"trueup_email({ident('_in_' + field)}) AS {ident(field + '_norm')}"
+                if mapped
+                else f"NULL::VARCHAR AS {ident(field + '_norm')}"
+            )
         elif kind is Kind.REFERENCE:
             space = id_space(ws, system, field, mapping.field(field).system) if mapped else None
             matches = mapping.field(field).matches if mapped else None
@@ -128,8 +141,10 @@ def mapped_select(ws: Workspace, entity: str, systems: list[str] | None = None) 
     mappings = {s: m for s, m in ws.entities.get(entity, {}).items() if systems is None or s in systems}
     if not mappings:
         columns = ", ".join(f"NULL::{t} AS {ident(c)}" for c, t in staged_columns(entity))
-        return f"SELECT {columns}, []::STRUCT(\"column\" VARCHAR, raw VARCHAR, reason VARCHAR)[] AS _bad WHERE false"
-    ctes = ",\n".join(f"{ident('from_' + s)} AS (\n  {system_select(ws, entity, s, m)}\n)" for s, m in mappings.items())
+        return f'SELECT {columns}, []::STRUCT("column" VARCHAR, raw VARCHAR, reason VARCHAR)[] AS _bad WHERE false'
+    ctes = ",\n".join(
+        f"{ident('from_' + s)} AS (\n  {system_select(ws, entity, s, m)}\n)" for s, m in mappings.items()
+    )
     union = "\nUNION ALL BY NAME\n".join(f"SELECT * FROM {ident('from_' + s)}" for s in mappings)
     return f"WITH {ctes}\n{union}"
 

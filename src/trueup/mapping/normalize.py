@@ -13,14 +13,51 @@ import phonenumbers
 
 # USPS Publication 28 standard abbreviations for the words that vary most between systems.
 ADDRESS_WORDS = {
-    "street": "st", "str": "st", "avenue": "ave", "av": "ave", "road": "rd", "drive": "dr", "lane": "ln",
-    "boulevard": "blvd", "court": "ct", "place": "pl", "terrace": "ter", "parkway": "pkwy",
-    "highway": "hwy", "circle": "cir", "square": "sq", "trail": "trl", "crossing": "xing",
-    "expressway": "expy", "freeway": "fwy", "heights": "hts", "junction": "jct", "mount": "mt",
-    "mountain": "mtn", "point": "pt", "ridge": "rdg", "route": "rte", "center": "ctr", "centre": "ctr",
-    "north": "n", "south": "s", "east": "e", "west": "w", "northeast": "ne", "northwest": "nw",
-    "southeast": "se", "southwest": "sw", "suite": "ste", "apartment": "apt", "unit": "unit",
-    "building": "bldg", "floor": "fl", "room": "rm", "first": "1st", "second": "2nd", "third": "3rd",
+    "street": "st",
+    "str": "st",
+    "avenue": "ave",
+    "av": "ave",
+    "road": "rd",
+    "drive": "dr",
+    "lane": "ln",
+    "boulevard": "blvd",
+    "court": "ct",
+    "place": "pl",
+    "terrace": "ter",
+    "parkway": "pkwy",
+    "highway": "hwy",
+    "circle": "cir",
+    "square": "sq",
+    "trail": "trl",
+    "crossing": "xing",
+    "expressway": "expy",
+    "freeway": "fwy",
+    "heights": "hts",
+    "junction": "jct",
+    "mount": "mt",
+    "mountain": "mtn",
+    "point": "pt",
+    "ridge": "rdg",
+    "route": "rte",
+    "center": "ctr",
+    "centre": "ctr",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "northeast": "ne",
+    "northwest": "nw",
+    "southeast": "se",
+    "southwest": "sw",
+    "suite": "ste",
+    "apartment": "apt",
+    "unit": "unit",
+    "building": "bldg",
+    "floor": "fl",
+    "room": "rm",
+    "first": "1st",
+    "second": "2nd",
+    "third": "3rd",
 }
 
 SQL_MACROS = (
@@ -70,10 +107,22 @@ def address_table(values: Iterable[str]) -> dict[str, list]:
 def date_formats(country: str) -> list[str]:
     """strptime formats tried for naive date texts, day-first outside month-first countries."""
     month_first = country in ("US", "PH", "FM", "MH", "PW", "CA")
-    dm = ["%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y"] if month_first else ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"]
+    dm = (
+        ["%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y"]
+        if month_first
+        else ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"]
+    )
     out = []
     for base in dm:
         out += [f"{base} %H:%M:%S", f"{base} %H:%M", f"{base} %I:%M:%S %p", f"{base} %I:%M %p", base]
-    out += ["%b %d, %Y %I:%M %p", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%Y/%m/%d", "%Y%m%d",
-            "%Y-%m-%d %I:%M %p"]
+    out += [
+        "%b %d, %Y %I:%M %p",
+        "%b %d, %Y",
+        "%B %d, %Y",
+        "%d %b %Y",
+        "%d %B %Y",
+        "%Y/%m/%d",
+        "%Y%m%d",
+        "%Y-%m-%d %I:%M %p",
+    ]
     return out

@@ -67,8 +67,13 @@ def run(workspace: Workspace, only: list[str] | None = None, progress: Progress 
         outcome = RunOutcome(run_id=run_id, started_at=started, outcome="succeeded")
         try:
             with connect(workspace.warehouse_path) as con:
-                ctx = StepContext(workspace=workspace, con=con, run_id=run_id, started_at=started,
-                                  progress=progress or QuietProgress())
+                ctx = StepContext(
+                    workspace=workspace,
+                    con=con,
+                    run_id=run_id,
+                    started_at=started,
+                    progress=progress or QuietProgress(),
+                )
                 for position, step in enumerate(steps):
                     step_id = state.start_step(run_id, position, step.name)
                     began = time.perf_counter()
@@ -77,7 +82,9 @@ def run(workspace: Workspace, only: list[str] | None = None, progress: Progress 
                     except Exception as exc:
                         seconds = time.perf_counter() - began
                         state.finish_step(step_id, "failed", seconds, {}, [], [str(exc)])
-                        outcome.steps.append(StepOutcome(step.name, "failed", seconds, StepResult(errors=[str(exc)])))
+                        outcome.steps.append(
+                            StepOutcome(step.name, "failed", seconds, StepResult(errors=[str(exc)]))
+                        )
                         raise
                     seconds = time.perf_counter() - began
                     status = "partial" if result.errors else "succeeded"

@@ -23,8 +23,9 @@ class Run(Base):
     steps_requested: Mapped[list[str]] = mapped_column(JSON, default=list)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
-    steps: Mapped[list[RunStep]] = relationship(back_populates="run", order_by="RunStep.position",
-                                                cascade="all, delete-orphan")
+    steps: Mapped[list[RunStep]] = relationship(
+        back_populates="run", order_by="RunStep.position", cascade="all, delete-orphan"
+    )
 
 
 class RunStep(Base):

@@ -51,7 +51,9 @@ class StateStore:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except OperationalError as exc:
-            raise TransientError(f"cannot open the state store: {str(exc.orig).strip().splitlines()[0]}") from None
+            raise TransientError(
+                f"cannot open the state store: {str(exc.orig).strip().splitlines()[0]}"
+            ) from None
 
     def _current_revision(self) -> str | None:
         try:
@@ -60,7 +62,9 @@ class StateStore:
                     return None
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except OperationalError as exc:
-            raise TransientError(f"cannot open the state store: {str(exc.orig).strip().splitlines()[0]}") from None
+            raise TransientError(
+                f"cannot open the state store: {str(exc.orig).strip().splitlines()[0]}"
+            ) from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -76,14 +80,29 @@ class StateStore:
 
     def start_step(self, run_id: str, position: int, name: str) -> int:
         with self.session() as s, s.begin():
-            step = RunStep(run_id=run_id, position=position, name=name, started_at=_now(), outcome="running",
-                           counts={}, notes=[], errors=[])
+            step = RunStep(
+                run_id=run_id,
+                position=position,
+                name=name,
+                started_at=_now(),
+                outcome="running",
+                counts={},
+                notes=[],
+                errors=[],
+            )
             s.add(step)
             s.flush()
             return step.id
 
-    def finish_step(self, step_id: int, outcome: str, seconds: float, counts: dict[str, Any],
-                    notes: list[str], errors: list[str]) -> None:
+    def finish_step(
+        self,
+        step_id: int,
+        outcome: str,
+        seconds: float,
+        counts: dict[str, Any],
+        notes: list[str],
+        errors: list[str],
+    ) -> None:
         with self.session() as s, s.begin():
             step = s.get_one(RunStep, step_id)
             step.finished_at, step.outcome, step.seconds = _now(), outcome, seconds
@@ -113,7 +132,9 @@ def _head_revision() -> str:
     """The newest migration, read from the files (importing Alembic costs more than a run's setup)."""
     revisions: dict[str, str | None] = {}
     for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = dict(re.findall(r"^(revision|down_revision) = (?:['\"]([^'\"]*)['\"]|None)", path.read_text(), re.M))
+        found = dict(
+            re.findall(r"^(revision|down_revision) = (?:['\"]([^'\"]*)['\"]|None)", path.read_text(), re.M)
+        )
         revisions[found["revision"]] = found.get("down_revision") or None
     parents = {parent for parent in revisions.values() if parent}
     heads = [rev for rev in revisions if rev not in parents]
