@@ -34,13 +34,11 @@ def staged_table(entity: str) -> str:
 @contextlib.contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse; a lock held by another process is a transient, retryable error."""
-    # trueup draws its own progress; DuckDB's bar would write over it.
-    config: dict[str, str | bool | int | float | list[str]] = {"enable_progress_bar": False}
     if read_only and not path.exists():
-        con = duckdb.connect(":memory:", config=config)
+        con = duckdb.connect(":memory:")
     else:
         try:
-            con = duckdb.connect(str(path), read_only=read_only, config=config)
+            con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WarehouseBusy(
@@ -48,6 +46,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
                 ) from None
             raise
     try:
+        con.execute("SET enable_progress_bar = false")  # trueup draws its own progress
         if not read_only:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {FILES_SCHEMA}")
