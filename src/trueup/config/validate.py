@@ -220,7 +220,17 @@ def _statuses(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
                     f"system `{system}` does not map a {entity} status",
                     fix=f"add `status:` to `entities.{entity}.{system}.fields`",
                 )
+            seen: dict[str, str] = {}
             for value, state in vocabulary.items():
+                key = str(value).strip().lower()
+                if key in seen:
+                    yield at.problem(
+                        (*here, value),
+                        f"`{value}` and `{seen[key]}` are the same value "
+                        "(statuses match without regard to case or spaces)",
+                        fix="keep one of them",
+                    )
+                seen[key] = str(value)
                 if state not in states:
                     yield at.problem(
                         (*here, value),

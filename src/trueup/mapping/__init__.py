@@ -30,11 +30,13 @@ def install_macros(con: duckdb.DuckDBPyConnection, ws: Config) -> None:
 
 
 def _status_map(ws: Config) -> pa.Table:
-    rows: list[tuple[str, str, str, str]] = []
+    """One row per (entity, system, value): values match without regard to case or spaces."""
+    states: dict[tuple[str, str, str], str] = {}
     for entity, per_system in ws.statuses.items():
         for system, vocabulary in per_system.items():
             for value, state in vocabulary.items():
-                rows.append((entity, system, str(value).strip().lower(), state))
+                states.setdefault((entity, system, str(value).strip().lower()), state)
+    rows = [(*key, state) for key, state in states.items()]
     names = ("entity", "system", "value_key", "state")
     return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
 
