@@ -57,17 +57,34 @@ CONTENDERS = {
 }
 
 
+# Peak memory is read from the child's own /proc/self/status (VmHWM): getrusage's maxrss of a
+# child starts from the parent's size at fork, which would charge every contender for this script.
+PEAK = (
+    "\nimport atexit, sys\n"
+    "def _peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            sys.stderr.write('PEAK ' + line.split()[1] + '\\n')\n"
+    "atexit.register(_peak)\n"
+)
+
+
+def measure(argv: list[str]) -> tuple[float, int, bytes]:
+    """Seconds, peak RSS (bytes) and stdout of one fresh process."""
+    began = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True)
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise SystemExit(f"contender failed: {argv}\n{done.stderr.decode()[-2000:]}")
+    peaks = [int(line.split()[1]) for line in done.stderr.decode().splitlines() if line.startswith("PEAK ")]
+    return seconds, peaks[-1] * 1024, done.stdout
+
+
 def run_child(code: str) -> tuple[float, int]:
-    """Seconds and peak RSS (bytes) of one fresh Python process running `code`."""
     with tempfile.TemporaryDirectory() as scratch:
-        code = f"DB = {str(Path(scratch) / 'b.duckdb')!r}\n" + code
-        began = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", code])
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - began
-        if status != 0:
-            raise SystemExit(f"contender failed: {code}")
-    return seconds, usage.ru_maxrss * 1024
+        code = PEAK + f"DB = {str(Path(scratch) / 'b.duckdb')!r}\n" + code
+        seconds, peak, _ = measure([sys.executable, "-c", code])
+    return seconds, peak
 
 
 def trueup_child(source: Path, fmt: str) -> tuple[float, int]:
@@ -80,19 +97,12 @@ def trueup_child(source: Path, fmt: str) -> tuple[float, int]:
               dispatch: {{source: {{type: files, path: {source.parent}, tables: {{jobs: {source.name}}}}}}}
             """)
         )
-        began = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "trueup", "run", "--step", "ingest", "--json", "-w", str(root)],
-            stdout=subprocess.PIPE,
-        )
-        out = proc.stdout.read() if proc.stdout else b""
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - began
-        if status != 0:
-            raise SystemExit(f"trueup failed on {fmt}")
+        argv = ["run", "--step", "ingest", "--json", "-w", str(root)]
+        code = PEAK + f"import sys\nsys.argv = ['trueup', *{argv!r}]\nfrom trueup.cli import main\nmain()\n"
+        seconds, peak, out = measure([sys.executable, "-c", code])
         counts = json.loads(out)["steps"][0]["counts"]
-        assert counts["quarantined"] == 0, counts
-    return seconds, usage.ru_maxrss * 1024
+        assert counts["quarantined"] == 0, (fmt, counts)
+    return seconds, peak
 
 
 def main() -> None:
