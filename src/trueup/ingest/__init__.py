@@ -22,7 +22,7 @@ from trueup.ingest import sql
 from trueup.ingest.base import META_COLUMNS, FileLoad, LoadMeta
 from trueup.ingest.probe import READERS, file_format
 from trueup.runtime import StepContext, StepResult
-from trueup.warehouse import FILES_SCHEMA, ident, raw_table, scalar
+from trueup.warehouse import FILES_SCHEMA, RAW_SCHEMA, ident, raw_table, scalar, table_exists
 
 MANIFEST = "ingest_files"
 QUARANTINE = "quarantine"
@@ -69,6 +69,8 @@ def run(ctx: StepContext) -> StepResult:
         except TransientError as exc:
             result.errors.append(f"{system}.{table}: {exc}")
             continue
+        if current is None and not table_exists(con, RAW_SCHEMA, f"{system}__{table}"):
+            current = []  # nothing could be loaded yet: an empty table, so later steps still run
         if current is not None:
             _publish(con, system, table, current, ctx)
         rows = scalar(con, f"SELECT count(*) FROM {raw_table(system, table)}")
