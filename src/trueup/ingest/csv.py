@@ -12,6 +12,7 @@ import codecs
 import csv as stdlib_csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,14 @@ def detect_encoding(sample: bytes, declared: str | None) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    if sample.count(b"\x00") * 4 < len(sample):  # many NULs: rather UTF-16 without a BOM
+        try:
+            sample.decode("cp1252")
+            # The Western exports the design names (cp1252, Latin-1) decode here; left to itself,
+            # charset_normalizer picks cp1250 for short samples and turns Latin-1 "ñ" into "ń".
+            return "cp1252"
+        except UnicodeDecodeError:
+            pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "utf_16", "cp1250", "mac_roman"]).best()
@@ -97,20 +106,24 @@ _DATA_LIKE = re.compile(
 
 
 def _looks_like_header(body: str, delimiter: str, quote: str) -> bool:
-    """A header row has distinct, non-empty labels, none of which looks like a number, date or email."""
+    """A header row has non-empty labels, none of which looks like a number, date or email.
+
+    Labels may repeat (exports with two `Name` columns exist); `header_names` makes them unique.
+    """
     try:
         first = next(stdlib_csv.reader(io.StringIO(body), delimiter=delimiter, quotechar=quote))
     except (StopIteration, stdlib_csv.Error):
         return True
     labels = [c.strip() for c in first]
-    if not labels or any(not c for c in labels) and len(labels) == 1:
+    if not labels or (any(not c for c in labels) and len(labels) == 1):
         return False
-    return not any(_DATA_LIKE.match(c) for c in labels if c) and len(set(labels)) == len(labels)
+    return not any(_DATA_LIKE.match(c) for c in labels if c)
 
 
 def header_names(text_head: str, dialect: Dialect, width_hint: int) -> list[str]:
     """Column names from the header record; blanks and duplicates get unique names."""
-    reader = stdlib_csv.reader(io.StringIO(text_head), delimiter=dialect.delimiter, quotechar=dialect.quote)
+    reader = stdlib_csv.reader(io.StringIO(text_head, newline=""), delimiter=dialect.delimiter,
+                               quotechar=dialect.quote)
     row: list[str] = []
     for i, record in enumerate(reader, start=1):
         if i == max(dialect.header_line, 1):
@@ -133,21 +146,32 @@ def header_names(text_head: str, dialect: Dialect, width_hint: int) -> list[str]
 
 def read(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta,
          scratch: Path) -> FileLoad:
+    for option in ("delimiter", "quote"):
+        value = getattr(spec, option)
+        if value is not None and len(value) != 1:  # the config model does not check this
+            raise SourceError(f"{meta.source}: `{option}: {value}` must be one character"
+                              " (write a tab as \"\\t\" in double quotes)")
     size = path.stat().st_size
     if size == 0:
         return FileLoad(notes=[f"{meta.source} is empty"])
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
-    encoding = detect_encoding(sample, spec.encoding)
+    try:
+        encoding = detect_encoding(sample, spec.encoding)
+    except SourceError as exc:
+        raise SourceError(f"{meta.source}: {exc}") from None
     parse_path = path
     if encoding not in ("utf-8", "utf-8-sig"):
         parse_path = _transcode(path, encoding, scratch)
-        sample = parse_path.open("rb").read(SAMPLE_BYTES)
+        with parse_path.open("rb") as handle:
+            sample = handle.read(SAMPLE_BYTES)
     sample_text = sample.decode("utf-8-sig", errors="replace")
     if not sample_text.strip():
         return FileLoad(notes=[f"{meta.source} has no rows"])
     dialect = sniff(sample_text, spec, encoding)
     names = header_names(sample_text, dialect, 1)
+    if _mixed_breaks(parse_path):
+        parse_path = _normalize_breaks(parse_path, dialect, scratch)
     columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
     rejects, scans = f"rejects_{meta.load_id}", f"reject_scans_{meta.load_id}"
     options = (
@@ -156,11 +180,17 @@ def read(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str,
         f"store_rejects=true, rejects_table={literal(rejects)}, rejects_scan={literal(scans)}, "
         f"max_line_size={min(max(size + 1, 2_097_152), MAX_LINE_BYTES)}, strict_mode=true"
     )
+    where = ""
+    if len(names) == 1:
+        # With one column DuckDB reads a blank line as a NULL row (and `""` as NULL too, unless quoted
+        # nulls are off); a blank line is no record, as it is in files of several columns.
+        options += ", allow_quoted_nulls=false"
+        where = f" WHERE {ident(names[0])} IS NOT NULL"
     try:
         con.execute(
             f"CREATE TABLE {into} AS SELECT *, {meta.select_sql()}, "
             f"{dialect.header_line} + row_number() OVER () AS _row "
-            f"FROM read_csv({literal(str(parse_path))}, {options})"
+            f"FROM read_csv({literal(str(parse_path))}, {options}){where}"
         )
     except duckdb.Error as exc:
         raise SourceError(f"{meta.source}: cannot be read as CSV: {str(exc).splitlines()[0]}") from None
@@ -175,8 +205,68 @@ def read(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str,
     # fetchall, not fetchone: DuckDB 2.0 refuses `register` (in _number_rows) while a result is unfinished
     good = con.execute(f"SELECT count(*) FROM {into}").fetchall()[0][0]
     quarantined = _quarantine(parse_path, bad)
-    _number_rows(con, into, parse_path, dialect, good, quarantined)
-    return FileLoad(rows=good, quarantined=quarantined)
+    if _number_rows(con, into, parse_path, dialect, good, quarantined):
+        return FileLoad(rows=good, quarantined=quarantined)
+    con.execute(f"DROP TABLE {into}")
+    load = _read_by_lines(con, parse_path, dialect, names, into, meta)
+    load.notes.append(f"{meta.source}: read line by line (DuckDB split its malformed rows differently)")
+    return load
+
+
+def _mixed_breaks(path: Path) -> bool:
+    """Whether the file has more than one kind of line break (LF, CRLF, CR) anywhere in it."""
+    crlf = lf = cr = 0
+    previous = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            straddles = previous.endswith(b"\r") and chunk.startswith(b"\n")  # its CR was counted bare
+            pairs = chunk.count(b"\r\n")
+            crlf += pairs + straddles
+            lf += chunk.count(b"\n") - pairs - straddles
+            cr += chunk.count(b"\r") - pairs - straddles
+            previous = chunk
+    return sum(1 for n in (crlf, lf, cr) if n > 0) > 1
+
+
+def _normalize_breaks(path: Path, dialect: Dialect, scratch: Path) -> Path:
+    """A copy with every line break outside quotes written as LF, quoted values left as they are.
+
+    DuckDB (strict mode) takes the first line break it sees for the file's, then refuses the whole
+    file at a break of another kind outside quotes: a CRLF export with one LF line, a trailing blank
+    LF line, or a bare CR. Each break stays one break, so line numbers do not move.
+    """
+    quote, delimiter = re.escape(dialect.quote.encode()), re.escape(dialect.delimiter.encode())
+    escape = re.escape(dialect.escape.encode())
+    inside = rb"[^" + quote + rb"]++|" + quote + quote
+    if dialect.escape != dialect.quote:
+        inside = rb"[^" + quote + escape + rb"]++|" + escape + rb"[\s\S]"
+    token = re.compile(  # a quoted value opening a field (closed or not), or a CR / CRLF break
+        rb"(?<![^" + delimiter + rb"\r\n])" + quote + rb"(?:" + inside + rb")*+(?:" + quote + rb"|\Z)|\r\n?"
+    )
+    target = scratch / (path.name + ".lf.utf8")
+    with path.open("rb") as src, target.open("wb") as dst:
+        data = b""
+        start = 0  # data[:start] is context only (the byte before), already written
+        while True:
+            chunk = src.read(1 << 22)
+            data = data + chunk
+            written = start
+            for match in token.finditer(data, start):
+                if chunk and match.end() == len(data):  # may go on in the next chunk: decide then
+                    dst.write(data[written:match.start()])
+                    written = match.start()
+                    break
+                dst.write(data[written:match.start()])
+                dst.write(b"\n" if match.group()[:1] == b"\r" else match.group())
+                written = match.end()
+            else:
+                dst.write(data[written:])
+                written = len(data)
+            if not chunk:
+                break
+            keep = max(written - 1, 0)
+            data, start = data[keep:], written - keep
+    return target
 
 
 def _transcode(path: Path, encoding: str, scratch: Path) -> Path:
@@ -194,8 +284,10 @@ def _quarantine(path: Path, bad: list[tuple]) -> list[Quarantined]:
     by_record: dict[int, Quarantined] = {}
     if not bad:
         return []
-    positions = sorted({row[1] for row in bad})
-    lines = _lines_at(path, [p - 1 for p in positions])
+    # DuckDB's position can point at the line break before the record (the LF of a CRLF, or blank
+    # lines before it), which its csv_line then starts with: skip those to the record's first byte.
+    starts = {row[1]: row[1] - 1 + _leading_breaks(row[4]) for row in bad}
+    lines = _lines_at(path, sorted(set(starts.values())))
     for (_, position, column, error_type, csv_line, message) in bad:
         if position in by_record:
             continue
@@ -203,54 +295,73 @@ def _quarantine(path: Path, bad: list[tuple]) -> list[Quarantined]:
         if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
             reason += f" ({str(message).splitlines()[0].lower()})"
         by_record[position] = Quarantined(
-            line=lines[position - 1], reason=reason, column=column, raw=clip(csv_line)
+            line=lines[starts[position]], reason=reason, column=column, raw=clip(csv_line)
         )
     return list(by_record.values())
 
 
+def _leading_breaks(text: str | None) -> int:
+    text = text or ""
+    return len(text) - len(text.lstrip("\r\n"))
+
+
+def _breaks(data: bytes, before: int | None = None) -> int:
+    """Line breaks in `data[:before]`: LF, CRLF and a lone CR each end a line (as DuckDB reads them)."""
+    part = data if before is None else data[:before]
+    return part.count(b"\n") + part.count(b"\r") - part.count(b"\r\n")
+
+
 def _lines_at(path: Path, offsets: list[int]) -> dict[int, int]:
-    """The 1-based line number of each byte offset, counting newlines in one pass."""
+    """The 1-based line number of each byte offset, counting line breaks in one pass."""
     found: dict[int, int] = {}
     remaining = sorted(set(offsets))
     newlines, consumed = 0, 0
+    previous = b""
     with path.open("rb") as handle:
         while remaining:
             chunk = handle.read(1 << 22)
             if not chunk:
                 break
+            straddles = previous.endswith(b"\r") and chunk.startswith(b"\n")  # one CRLF across two chunks
             while remaining and remaining[0] < consumed + len(chunk):
                 offset = remaining.pop(0)
-                found[offset] = 1 + newlines + chunk.count(b"\n", 0, offset - consumed)
-            newlines += chunk.count(b"\n")
+                found[offset] = 1 + newlines + _breaks(chunk, offset - consumed) - (straddles and offset > consumed)
+            newlines += _breaks(chunk) - straddles
             consumed += len(chunk)
+            previous = chunk
     for offset in remaining:
         found[offset] = 1 + newlines
     return found
 
 
 def _number_rows(con: duckdb.DuckDBPyConnection, into: str, path: Path, dialect: Dialect, good: int,
-                 quarantined: list[Quarantined]) -> None:
+                 quarantined: list[Quarantined]) -> bool:
     """Correct `_row` to the line each loaded record starts on, where it is not already.
 
     The table was written with `_row` = header line + position, which is right when the file has
-    one line per record and nothing was quarantined (checked by counting newlines). Otherwise the
+    one line per record and nothing was quarantined (checked by counting lines). Otherwise the
     lines are worked out here: from the quarantined lines alone when records are one line each, or
-    by letting the stdlib reader walk the file once when some record spans lines.
+    by letting the stdlib reader walk the file once when some record spans lines. Returns False,
+    changing nothing, when DuckDB's records cannot be matched to the file's lines (its recovery
+    from some malformed quoting splits or merges records): the caller then reads line by line.
     """
     bad_lines = sorted(q.line for q in quarantined if q.line is not None)
+    bad_set = set(bad_lines)
     records = good + len(bad_lines)
-    newlines = _count_newlines(path)
-    one_line_each = newlines in (dialect.header_line + records, dialect.header_line + records - 1)
-    if one_line_each and not bad_lines:
-        return
-    if one_line_each:
-        bad_set = set(bad_lines)
+    if len(bad_set) != len(bad_lines) or len(bad_lines) != len(quarantined):
+        return False
+    # Every record takes at least one line, so as many lines as header + records means one line
+    # each and no blank line; comparing line breaks alone is fooled by a missing final break.
+    if _count_lines(path) == dialect.header_line + records:
         first = dialect.header_line + 1
-        lines = [n for n in range(first, first + records) if n not in bad_set]
+        starts = list(range(first, first + records))
+        if not bad_lines:
+            return True
     else:
-        bad_set = set(bad_lines)
-        lines = [n for n in _record_starts(path, dialect) if n not in bad_set]
-    lines = lines[:good]
+        starts = _record_starts(path, dialect)
+    lines = [n for n in starts if n not in bad_set]
+    if len(starts) != records or len(lines) != good:
+        return False
     table = pa.table({
         "_pos": pa.array(range(1, len(lines) + 1), pa.int64()),
         "_line": pa.array(lines, pa.int64()),
@@ -261,21 +372,89 @@ def _number_rows(con: duckdb.DuckDBPyConnection, into: str, path: Path, dialect:
         f"WHERE {into}._row - {dialect.header_line} = _lines._pos"
     )
     con.unregister("_lines")
+    return True
 
 
-def _count_newlines(path: Path) -> int:
-    count = 0
+def _read_by_lines(con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect, names: list[str], into: str,
+                   meta: LoadMeta) -> FileLoad:
+    """The file parsed by the stdlib reader in strict mode, one record at a time: slow, but every
+    record is loaded or quarantined at the line it starts on. Like DuckDB, it takes empty values
+    as NULL and lets a row carry extra empty values at its end."""
+    width = len(names)
+    values: list[list[str | None]] = [[] for _ in names]
+    rows: list[int] = []
+    load = FileLoad()
+    limit = stdlib_csv.field_size_limit()
+    stdlib_csv.field_size_limit(MAX_LINE_BYTES)
+    escaped = dialect.escape != dialect.quote
+    try:
+        with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
+            taken: list[str] = []
+
+            def lines() -> Iterator[str]:
+                for text in handle:
+                    taken.append(text)
+                    yield text
+
+            reader = stdlib_csv.reader(lines(), delimiter=dialect.delimiter, quotechar=dialect.quote, strict=True,
+                                       escapechar=dialect.escape if escaped else None, doublequote=not escaped)
+            start = 1
+            while True:
+                try:
+                    record: list[str] | None = next(reader)
+                    reason = ""
+                except StopIteration:
+                    break
+                except stdlib_csv.Error as exc:
+                    record, reason = None, f"the row cannot be parsed as CSV ({exc})"
+                raw = "".join(taken)
+                taken.clear()
+                line, start = start, reader.line_num + 1
+                if line <= dialect.header_line or record == []:
+                    continue
+                if record is not None and len(record) > width and not any(record[width:]):
+                    record = record[:width]
+                if record is not None and len(record) != width:
+                    kind = "MISSING COLUMNS" if len(record) < width else "TOO MANY COLUMNS"
+                    reason = f"{REASONS[kind]} (expected {width}, found {len(record)})"
+                if reason:
+                    load.quarantined.append(Quarantined(line=line, reason=reason, raw=clip(raw.rstrip("\r\n"))))
+                    continue
+                for column, value in zip(values, record or [], strict=True):
+                    column.append(value or None)
+                rows.append(line)
+    finally:
+        stdlib_csv.field_size_limit(limit)
+    table = pa.table({**{n: pa.array(v, pa.string()) for n, v in zip(names, values, strict=True)},
+                      "_row": pa.array(rows, pa.int64())})
+    con.register("_by_lines", table)
+    try:
+        con.execute(f"CREATE TABLE {into} AS SELECT * EXCLUDE (_row), {meta.select_sql()}, _row FROM _by_lines")
+    finally:
+        con.unregister("_by_lines")
+    load.rows = len(rows)
+    return load
+
+
+def _count_lines(path: Path) -> int:
+    """Physical lines: line breaks, plus one for a last line without a break."""
+    count, previous = 0, b""
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 22):
-            count += chunk.count(b"\n")
-    return count
+            count += _breaks(chunk) - (previous.endswith(b"\r") and chunk.startswith(b"\n"))
+            previous = chunk
+    return count + (previous[-1:] not in (b"\n", b"\r", b""))
 
 
 def _record_starts(path: Path, dialect: Dialect) -> list[int]:
     """The line each non-blank record after the header starts on."""
     starts: list[int] = []
+    limit = stdlib_csv.field_size_limit()
+    stdlib_csv.field_size_limit(MAX_LINE_BYTES)  # the default (128 KiB) stops at the first big field
+    escaped = dialect.escape != dialect.quote
     with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = stdlib_csv.reader(handle, delimiter=dialect.delimiter, quotechar=dialect.quote)
+        reader = stdlib_csv.reader(handle, delimiter=dialect.delimiter, quotechar=dialect.quote,
+                                   escapechar=dialect.escape if escaped else None, doublequote=not escaped)
         line = 1
         try:
             for record in reader:
@@ -284,6 +463,6 @@ def _record_starts(path: Path, dialect: Dialect) -> list[int]:
                 line = reader.line_num + 1
         except stdlib_csv.Error:
             pass
+        finally:
+            stdlib_csv.field_size_limit(limit)
     return starts
-
-

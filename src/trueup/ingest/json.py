@@ -27,7 +27,9 @@ def read(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str,
     head = _first_char(path)
     if head is None:
         return FileLoad(notes=[f"{meta.source} has no records"])
-    if spec.records or head == "[" or not _is_line_delimited(path):
+    # A .jsonl/.ndjson name says one record per line, even when only one line is a valid object.
+    lines = path.suffix.lower() in (".jsonl", ".ndjson") or _is_line_delimited(path)
+    if spec.records or head == "[" or not lines:
         return _read_document(con, path, spec, into, meta, size)
     return _read_lines(con, path, into, meta)
 
@@ -78,10 +80,14 @@ def _read_document(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, 
 
 
 def _top_keys(con: duckdb.DuckDBPyConnection, reader: str) -> list[str]:
+    # A cursor of its own: the binder error has aborted the load's transaction on `con`.
+    cursor = con.cursor()
     try:
-        return [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+        return [row[0] for row in cursor.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
     except duckdb.Error:
         return []
+    finally:
+        cursor.close()
 
 
 def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, into: str, meta: LoadMeta) -> FileLoad:
@@ -97,7 +103,8 @@ def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, into: str, meta: Loa
     try:
         con.execute(
             "CREATE TEMP TABLE _checked AS SELECT _row, _text, "
-            "json_valid(_text) AND json_type(_text::JSON) = 'OBJECT' AS _ok FROM _ndjson"
+            # TRY_CAST: AND does not short-circuit, and a plain cast of a bad line aborts the load
+            "coalesce(json_type(TRY_CAST(_text AS JSON)) = 'OBJECT', false) AS _ok FROM _ndjson"
         )
     finally:
         con.unregister("_ndjson")

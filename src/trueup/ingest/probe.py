@@ -14,8 +14,16 @@ from trueup.ingest import csv, json, parquet, xlsx
 from trueup.ingest.base import META_COLUMNS, LoadMeta
 
 FORMATS = {
-    ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-    ".json": "json", ".jsonl": "json", ".ndjson": "json", ".parquet": "parquet", ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 READERS = {"csv": csv.read, "xlsx": xlsx.read, "json": json.read, "parquet": parquet.read}
 

@@ -58,7 +58,9 @@ def batches(url: str, spec: SqlTable) -> Iterator[pa.Table]:
             else:
                 prep = engine.dialect.identifier_preparer
                 name = prep.quote(spec.table or "")
-                statement = text(f"SELECT * FROM {prep.quote_schema(spec.schema_) + '.' if spec.schema_ else ''}{name}")
+                statement = text(
+                    f"SELECT * FROM {prep.quote_schema(spec.schema_) + '.' if spec.schema_ else ''}{name}"
+                )
             result = conn.execution_options(stream_results=True, yield_per=spec.batch_size).execute(statement)
             keys = list(result.keys())
             for rows in result.partitions(spec.batch_size):
@@ -85,7 +87,9 @@ def _arrow(keys: list[str], rows: Sequence[Sequence[Any]]) -> pa.Table:
     return pa.table(columns)
 
 
-def read(con: duckdb.DuckDBPyConnection, url: str, spec: SqlTable, into: str, meta: LoadMeta) -> tuple[FileLoad, str]:
+def read(
+    con: duckdb.DuckDBPyConnection, url: str, spec: SqlTable, into: str, meta: LoadMeta
+) -> tuple[FileLoad, str]:
     """Load the result into `into`; return the load and a digest of the rows read."""
     digest = hashlib.sha256()
     rows = 0

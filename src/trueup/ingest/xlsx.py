@@ -91,12 +91,12 @@ def read(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str,
             if number == spec.header_row:
                 header = _names(texts)
                 continue
-            if not any(t is not None for t in texts):
-                continue
             missing = [
                 i for i, (v, f) in enumerate(zip(values, formulas, strict=False))
                 if v is None and isinstance(f, str) and f.startswith("=")
             ]
+            if not missing and not any(t is not None for t in texts):
+                continue  # blank; a row of unsaved formulas looks blank too, but is a record
             if missing:
                 column = header[missing[0]] if missing[0] < len(header) else f"column_{missing[0] + 1}"
                 load.quarantined.append(Quarantined(
