@@ -171,3 +171,18 @@ def test_changing_how_a_file_is_read_reloads_it(make_workspace: Callable[..., Pa
     config.write_text(config.read_text().replace("t: t.csv", "t: {file: t.csv, header: false}"))
     run(ws)
     assert [(r["column_1"], r["_row"]) for r in raw_rows(ws, "t")] == [("a", 1), ("1", 2)]
+
+
+def test_a_copy_that_keeps_the_old_size_and_mtime_is_still_read(make_workspace: Callable[..., Path]) -> None:
+    """`cp -p` or `rsync -t` can give new content the old modification time; it must not hide."""
+    ws = files_workspace(make_workspace, {"jobs.csv": b"job_number,total\nJ-1,10.00\n"}, {"jobs": "jobs.csv"})
+    run(ws)
+    path = ws / "data" / "jobs.csv"
+    stat = path.stat()
+    replacement = ws / "replacement.csv"
+    replacement.write_bytes(b"job_number,total\nJ-2,20.00\n")  # same size
+    os.replace(replacement, path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+    run(ws)
+    assert [r["job_number"] for r in raw_rows(ws, "jobs")] == ["J-2"]

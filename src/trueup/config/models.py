@@ -48,6 +48,13 @@ class FileTable(Model):
     quote: str | None = None
     encoding: str | None = None  # default: detected (UTF-8, UTF-8 with BOM, cp1252, Latin-1)
 
+    @field_validator("delimiter", "quote")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 1:
+            raise ValueError("write one character, e.g. ';' or '\\t' for a tab")
+        return value
+
 
 class FilesSource(Model):
     type: Literal["files"]

@@ -10,6 +10,7 @@ An unchanged file (same content and reading options) is not read again.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ QUARANTINE = "quarantine"
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {MANIFEST} (system VARCHAR, tbl VARCHAR, source VARCHAR, key VARCHAR,"
-        " digest VARCHAR, bytes BIGINT, mtime_ns BIGINT, rows BIGINT, quarantined BIGINT,"
+        " digest VARCHAR, bytes BIGINT, stat VARCHAR, rows BIGINT, quarantined BIGINT,"
         " load_id VARCHAR, loaded_at TIMESTAMPTZ)"
     )
     con.execute(
@@ -48,7 +49,7 @@ class Loaded:
     key: str
     digest: str
     bytes: int = 0
-    mtime_ns: int = 0
+    stat: str = ""  # modification time, change time and inode: see _stat_key
     load: FileLoad | None = None  # None: unchanged, the manifest row stands
     load_id: str = ""
 
@@ -81,16 +82,22 @@ def run(ctx: StepContext) -> StepResult:
 
 def _manifest(con: duckdb.DuckDBPyConnection, system: str, table: str) -> dict[str, tuple]:
     rows = con.execute(
-        f"SELECT source, key, digest, bytes, mtime_ns FROM {MANIFEST} WHERE system = ? AND tbl = ?",
+        f"SELECT source, key, digest, bytes, stat FROM {MANIFEST} WHERE system = ? AND tbl = ?",
         [system, table],
     ).fetchall()
     return {r[0]: r for r in rows}
 
 
+def _stat_key(stat: os.stat_result) -> str:
+    """What changes whenever a file's content may have: `cp -p` or `rsync -t` can set the
+    modification time back, but not the change time or the inode."""
+    return f"{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+
+
 def _digest(path: Path, previous: tuple | None) -> str:
     stat = path.stat()
-    if previous and previous[3] == stat.st_size and previous[4] == stat.st_mtime_ns:
-        return str(previous[2])  # same size and modification time: trust the digest we stored
+    if previous and previous[3] == stat.st_size and previous[4] == _stat_key(stat):
+        return str(previous[2])  # the same file, untouched since: trust the digest we stored
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 22):
@@ -124,7 +131,12 @@ def _load_files(
         key = _key(system, table, relative, digest, options)
         stat = path.stat()
         if before and before[1] == key:
-            current.append(Loaded(relative, key, digest, stat.st_size, stat.st_mtime_ns))
+            if before[4] != _stat_key(stat):  # touched, not changed: remember, so it is not hashed again
+                ctx.con.execute(
+                    f"UPDATE {MANIFEST} SET stat = ? WHERE system = ? AND tbl = ? AND source = ?",
+                    [_stat_key(stat), system, table, relative],
+                )
+            current.append(Loaded(relative, key, digest, stat.st_size, _stat_key(stat)))
             continue
         changed = True
         meta = LoadMeta(load_id=ctx.new_load_id(), loaded_at=ctx.started_at, source=relative)
@@ -151,7 +163,7 @@ def _load_files(
             for leftover in scratch.glob("*.utf8"):
                 leftover.unlink()
         result.notes.extend(load.notes)
-        current.append(Loaded(relative, key, digest, stat.st_size, stat.st_mtime_ns, load, meta.load_id))
+        current.append(Loaded(relative, key, digest, stat.st_size, _stat_key(stat), load, meta.load_id))
         failpoints.hit("ingest.file-loaded")
     if not changed and set(previous) == {c.source for c in current}:
         return None
@@ -219,7 +231,7 @@ def _load_query(
         return None
     ctx.con.execute(f"DROP TABLE IF EXISTS {FILES_SCHEMA}.{ident('f_' + key)}")
     ctx.con.execute(f"ALTER TABLE {pending_table} RENAME TO {ident('f_' + key)}")
-    return [Loaded(described, key, digest, 0, 0, load, meta.load_id)]
+    return [Loaded(described, key, digest, 0, "", load, meta.load_id)]
 
 
 def _publish(
@@ -253,7 +265,7 @@ def _publish(
                     item.key,
                     item.digest,
                     item.bytes,
-                    item.mtime_ns,
+                    item.stat,
                     item.load.rows,
                     len(item.load.quarantined),
                     item.load_id,

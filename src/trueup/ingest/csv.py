@@ -97,7 +97,9 @@ def sniff(sample_text: str, spec: FileTable, encoding: str) -> Dialect:
             counts = {d: first.count(d) for d in DELIMITERS}
             delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
     header = spec.header if spec.header is not None else _looks_like_header(body, delimiter, quote)
-    return Dialect(encoding, delimiter, quote, escape, header, spec.header_row if header else spec.header_row - 1)
+    return Dialect(
+        encoding, delimiter, quote, escape, header, spec.header_row if header else spec.header_row - 1
+    )
 
 
 _DATA_LIKE = re.compile(
@@ -122,8 +124,9 @@ def _looks_like_header(body: str, delimiter: str, quote: str) -> bool:
 
 def header_names(text_head: str, dialect: Dialect, width_hint: int) -> list[str]:
     """Column names from the header record; blanks and duplicates get unique names."""
-    reader = stdlib_csv.reader(io.StringIO(text_head, newline=""), delimiter=dialect.delimiter,
-                               quotechar=dialect.quote)
+    reader = stdlib_csv.reader(
+        io.StringIO(text_head, newline=""), delimiter=dialect.delimiter, quotechar=dialect.quote
+    )
     row: list[str] = []
     for i, record in enumerate(reader, start=1):
         if i == max(dialect.header_line, 1):
@@ -144,13 +147,16 @@ def header_names(text_head: str, dialect: Dialect, width_hint: int) -> list[str]
     return names
 
 
-def read(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta,
-         scratch: Path) -> FileLoad:
+def read(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta, scratch: Path
+) -> FileLoad:
     for option in ("delimiter", "quote"):
         value = getattr(spec, option)
         if value is not None and len(value) != 1:  # the config model does not check this
-            raise SourceError(f"{meta.source}: `{option}: {value}` must be one character"
-                              " (write a tab as \"\\t\" in double quotes)")
+            raise SourceError(
+                f"{meta.source}: `{option}: {value}` must be one character"
+                ' (write a tab as "\\t" in double quotes)'
+            )
     size = path.stat().st_size
     if size == 0:
         return FileLoad(notes=[f"{meta.source} is empty"])
@@ -253,10 +259,10 @@ def _normalize_breaks(path: Path, dialect: Dialect, scratch: Path) -> Path:
             written = start
             for match in token.finditer(data, start):
                 if chunk and match.end() == len(data):  # may go on in the next chunk: decide then
-                    dst.write(data[written:match.start()])
+                    dst.write(data[written : match.start()])
                     written = match.start()
                     break
-                dst.write(data[written:match.start()])
+                dst.write(data[written : match.start()])
                 dst.write(b"\n" if match.group()[:1] == b"\r" else match.group())
                 written = match.end()
             else:
@@ -272,8 +278,10 @@ def _normalize_breaks(path: Path, dialect: Dialect, scratch: Path) -> Path:
 def _transcode(path: Path, encoding: str, scratch: Path) -> Path:
     """Re-encode to UTF-8 with the same line breaks, so line numbers stay true."""
     target = scratch / (path.name + ".utf8")
-    with path.open("r", encoding=encoding, errors="replace", newline="") as src, \
-            target.open("w", encoding="utf-8", newline="") as dst:
+    with (
+        path.open("r", encoding=encoding, errors="replace", newline="") as src,
+        target.open("w", encoding="utf-8", newline="") as dst,
+    ):
         while chunk := src.read(1 << 20):
             dst.write(chunk)
     return target
@@ -288,7 +296,7 @@ def _quarantine(path: Path, bad: list[tuple]) -> list[Quarantined]:
     # lines before it), which its csv_line then starts with: skip those to the record's first byte.
     starts = {row[1]: row[1] - 1 + _leading_breaks(row[4]) for row in bad}
     lines = _lines_at(path, sorted(set(starts.values())))
-    for (_, position, column, error_type, csv_line, message) in bad:
+    for _, position, column, error_type, csv_line, message in bad:
         if position in by_record:
             continue
         reason = REASONS.get(error_type, str(message).splitlines()[0])
@@ -325,7 +333,9 @@ def _lines_at(path: Path, offsets: list[int]) -> dict[int, int]:
             straddles = previous.endswith(b"\r") and chunk.startswith(b"\n")  # one CRLF across two chunks
             while remaining and remaining[0] < consumed + len(chunk):
                 offset = remaining.pop(0)
-                found[offset] = 1 + newlines + _breaks(chunk, offset - consumed) - (straddles and offset > consumed)
+                found[offset] = (
+                    1 + newlines + _breaks(chunk, offset - consumed) - (straddles and offset > consumed)
+                )
             newlines += _breaks(chunk) - straddles
             consumed += len(chunk)
             previous = chunk
@@ -334,8 +344,14 @@ def _lines_at(path: Path, offsets: list[int]) -> dict[int, int]:
     return found
 
 
-def _number_rows(con: duckdb.DuckDBPyConnection, into: str, path: Path, dialect: Dialect, good: int,
-                 quarantined: list[Quarantined]) -> bool:
+def _number_rows(
+    con: duckdb.DuckDBPyConnection,
+    into: str,
+    path: Path,
+    dialect: Dialect,
+    good: int,
+    quarantined: list[Quarantined],
+) -> bool:
     """Correct `_row` to the line each loaded record starts on, where it is not already.
 
     The table was written with `_row` = header line + position, which is right when the file has
@@ -362,10 +378,12 @@ def _number_rows(con: duckdb.DuckDBPyConnection, into: str, path: Path, dialect:
     lines = [n for n in starts if n not in bad_set]
     if len(starts) != records or len(lines) != good:
         return False
-    table = pa.table({
-        "_pos": pa.array(range(1, len(lines) + 1), pa.int64()),
-        "_line": pa.array(lines, pa.int64()),
-    })
+    table = pa.table(
+        {
+            "_pos": pa.array(range(1, len(lines) + 1), pa.int64()),
+            "_line": pa.array(lines, pa.int64()),
+        }
+    )
     con.register("_lines", table)
     con.execute(
         f"UPDATE {into} SET _row = _lines._line FROM _lines "
@@ -375,8 +393,9 @@ def _number_rows(con: duckdb.DuckDBPyConnection, into: str, path: Path, dialect:
     return True
 
 
-def _read_by_lines(con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect, names: list[str], into: str,
-                   meta: LoadMeta) -> FileLoad:
+def _read_by_lines(
+    con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect, names: list[str], into: str, meta: LoadMeta
+) -> FileLoad:
     """The file parsed by the stdlib reader in strict mode, one record at a time: slow, but every
     record is loaded or quarantined at the line it starts on. Like DuckDB, it takes empty values
     as NULL and lets a row carry extra empty values at its end."""
@@ -396,8 +415,14 @@ def _read_by_lines(con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect,
                     taken.append(text)
                     yield text
 
-            reader = stdlib_csv.reader(lines(), delimiter=dialect.delimiter, quotechar=dialect.quote, strict=True,
-                                       escapechar=dialect.escape if escaped else None, doublequote=not escaped)
+            reader = stdlib_csv.reader(
+                lines(),
+                delimiter=dialect.delimiter,
+                quotechar=dialect.quote,
+                strict=True,
+                escapechar=dialect.escape if escaped else None,
+                doublequote=not escaped,
+            )
             start = 1
             while True:
                 try:
@@ -418,18 +443,26 @@ def _read_by_lines(con: duckdb.DuckDBPyConnection, path: Path, dialect: Dialect,
                     kind = "MISSING COLUMNS" if len(record) < width else "TOO MANY COLUMNS"
                     reason = f"{REASONS[kind]} (expected {width}, found {len(record)})"
                 if reason:
-                    load.quarantined.append(Quarantined(line=line, reason=reason, raw=clip(raw.rstrip("\r\n"))))
+                    load.quarantined.append(
+                        Quarantined(line=line, reason=reason, raw=clip(raw.rstrip("\r\n")))
+                    )
                     continue
                 for column, value in zip(values, record or [], strict=True):
                     column.append(value or None)
                 rows.append(line)
     finally:
         stdlib_csv.field_size_limit(limit)
-    table = pa.table({**{n: pa.array(v, pa.string()) for n, v in zip(names, values, strict=True)},
-                      "_row": pa.array(rows, pa.int64())})
+    table = pa.table(
+        {
+            **{n: pa.array(v, pa.string()) for n, v in zip(names, values, strict=True)},
+            "_row": pa.array(rows, pa.int64()),
+        }
+    )
     con.register("_by_lines", table)
     try:
-        con.execute(f"CREATE TABLE {into} AS SELECT * EXCLUDE (_row), {meta.select_sql()}, _row FROM _by_lines")
+        con.execute(
+            f"CREATE TABLE {into} AS SELECT * EXCLUDE (_row), {meta.select_sql()}, _row FROM _by_lines"
+        )
     finally:
         con.unregister("_by_lines")
     load.rows = len(rows)
@@ -453,8 +486,13 @@ def _record_starts(path: Path, dialect: Dialect) -> list[int]:
     stdlib_csv.field_size_limit(MAX_LINE_BYTES)  # the default (128 KiB) stops at the first big field
     escaped = dialect.escape != dialect.quote
     with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = stdlib_csv.reader(handle, delimiter=dialect.delimiter, quotechar=dialect.quote,
-                                   escapechar=dialect.escape if escaped else None, doublequote=not escaped)
+        reader = stdlib_csv.reader(
+            handle,
+            delimiter=dialect.delimiter,
+            quotechar=dialect.quote,
+            escapechar=dialect.escape if escaped else None,
+            doublequote=not escaped,
+        )
         line = 1
         try:
             for record in reader:

@@ -19,8 +19,9 @@ from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, literal
 from trueup.warehouse import ident
 
 
-def read(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta,
-         scratch: Path) -> FileLoad:
+def read(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta, scratch: Path
+) -> FileLoad:
     size = path.stat().st_size
     if size == 0:
         return FileLoad(notes=[f"{meta.source} is empty"])
@@ -51,8 +52,9 @@ def _is_line_delimited(path: Path) -> bool:
     return len(starts) > 1 and not head.lstrip().startswith(b"{\n")
 
 
-def _read_document(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta,
-                   size: int) -> FileLoad:
+def _read_document(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta, size: int
+) -> FileLoad:
     reader = (
         f"read_json({literal(str(path))}, maximum_object_size={max(size + 1024, 16 << 20)}, "
         f"sample_size=-1, map_inference_threshold=-1)"
@@ -66,7 +68,9 @@ def _read_document(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, 
             )
         else:
             source = f"SELECT *, row_number() OVER () AS _row FROM {reader}"
-        con.execute(f"CREATE TABLE {into} AS SELECT * EXCLUDE (_row), {meta.select_sql()}, _row FROM ({source})")
+        con.execute(
+            f"CREATE TABLE {into} AS SELECT * EXCLUDE (_row), {meta.select_sql()}, _row FROM ({source})"
+        )
     except duckdb.BinderException:
         keys = _top_keys(con, reader)
         raise SourceError(

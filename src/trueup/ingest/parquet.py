@@ -11,8 +11,9 @@ from trueup.errors import SourceError
 from trueup.ingest.base import FileLoad, LoadMeta, literal
 
 
-def read(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta,
-         scratch: Path) -> FileLoad:
+def read(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta, scratch: Path
+) -> FileLoad:
     try:
         con.execute(
             f"CREATE TABLE {into} AS SELECT *, {meta.select_sql()}, row_number() OVER () AS _row "

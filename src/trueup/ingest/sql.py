@@ -7,6 +7,7 @@ tells whether the result changed since the last load.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -22,7 +23,7 @@ from trueup.errors import SourceError, TransientError
 from trueup.ingest.base import FileLoad, LoadMeta
 from trueup.warehouse import ident
 
-PLAIN = (str, int, float, bool, Decimal, datetime, date, time, timedelta, bytes)
+PLAIN = (str, int, float, bool, datetime, date, time, timedelta, bytes)
 
 
 def engine_url(url: str) -> str:
@@ -41,6 +42,10 @@ def describe(spec: SqlTable) -> str:
 def _plain(value: Any) -> Any:
     if value is None or isinstance(value, PLAIN):
         return value
+    if isinstance(value, Decimal):
+        # Exact text, as the database printed it: a DECIMAL type inferred per batch would overflow
+        # or round when a later batch carries more digits. The map step types money exactly.
+        return format(value, "f")
     if isinstance(value, dict | list):
         return json.dumps(value, default=str)
     return str(value)
@@ -110,7 +115,8 @@ def read(
                 _widen(con, into, batch)
                 con.execute(f"INSERT INTO {into} BY NAME {select}")
         finally:
-            con.unregister("_batch")
+            with contextlib.suppress(duckdb.Error):  # keep the real error, not a failed clean-up
+                con.unregister("_batch")
         rows += batch.num_rows
     if not created:
         con.execute(f"CREATE TABLE {into} AS SELECT {meta.select_sql()}, 0::BIGINT AS _row WHERE false")

@@ -36,7 +36,9 @@ def check_zip(path: Path, source: str) -> None:
         raise SourceError(f"{source}: refused: the workbook has {len(parts)} parts (limit {MAX_PARTS})")
     total = sum(p.file_size for p in parts)
     if total > MAX_UNCOMPRESSED:
-        raise SourceError(f"{source}: refused: it unpacks to {total >> 20} MiB (limit {MAX_UNCOMPRESSED >> 20} MiB)")
+        raise SourceError(
+            f"{source}: refused: it unpacks to {total >> 20} MiB (limit {MAX_UNCOMPRESSED >> 20} MiB)"
+        )
     for part in parts:
         if part.file_size > 1 << 20 and part.file_size > MAX_RATIO * max(part.compress_size, 1):
             raise SourceError(
@@ -62,8 +64,9 @@ def cell_text(value: Any) -> str | None:
     return text if text.strip() else None
 
 
-def read(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta,
-         scratch: Path) -> FileLoad:
+def read(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta, scratch: Path
+) -> FileLoad:
     import openpyxl
 
     check_zip(path, meta.source)
@@ -92,18 +95,23 @@ def read(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str,
                 header = _names(texts)
                 continue
             missing = [
-                i for i, (v, f) in enumerate(zip(values, formulas, strict=False))
+                i
+                for i, (v, f) in enumerate(zip(values, formulas, strict=False))
                 if v is None and isinstance(f, str) and f.startswith("=")
             ]
             if not missing and not any(t is not None for t in texts):
                 continue  # blank; a row of unsaved formulas looks blank too, but is a record
             if missing:
                 column = header[missing[0]] if missing[0] < len(header) else f"column_{missing[0] + 1}"
-                load.quarantined.append(Quarantined(
-                    line=number, column=column, raw=clip(str(formulas[missing[0]])),
-                    reason="a formula cell has no saved value (the workbook was saved without calculating);"
-                           " open and save it in a spreadsheet program",
-                ))
+                load.quarantined.append(
+                    Quarantined(
+                        line=number,
+                        column=column,
+                        raw=clip(str(formulas[missing[0]])),
+                        reason="a formula cell has no saved value (the workbook was saved without calculating);"
+                        " open and save it in a spreadsheet program",
+                    )
+                )
                 continue
             if len(texts) > len(header):
                 header += _names([None] * (len(texts) - len(header)), start=len(header) + 1, taken=header)
@@ -115,7 +123,9 @@ def read(con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str,
     if not header:
         load.notes.append(f"{meta.source}: sheet {name!r} has no header row at row {spec.header_row}")
         return load
-    columns = {h: pa.array([r[i] if i < len(r) else None for r in rows], pa.string()) for i, h in enumerate(header)}
+    columns = {
+        h: pa.array([r[i] if i < len(r) else None for r in rows], pa.string()) for i, h in enumerate(header)
+    }
     columns["_row"] = pa.array(lines, pa.int64())
     con.register("_sheet", pa.table(columns))
     try:
