@@ -33,7 +33,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {MANIFEST} (system VARCHAR, tbl VARCHAR, source VARCHAR, key VARCHAR,"
         " digest VARCHAR, bytes BIGINT, stat VARCHAR, rows BIGINT, quarantined BIGINT,"
-        " load_id VARCHAR, loaded_at TIMESTAMPTZ)"
+        " load_id VARCHAR, loaded_at TIMESTAMPTZ, row_offset BIGINT)"
     )
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {QUARANTINE} (stage VARCHAR, system VARCHAR, tbl VARCHAR, source VARCHAR,"
@@ -244,7 +244,6 @@ def _publish(
     failpoints.hit("ingest.before-publish")
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"CREATE OR REPLACE VIEW {raw_table(system, table)} AS {_union(current)}")
         for item in current:
             if item.load is None:
                 continue
@@ -257,7 +256,7 @@ def _publish(
                 [system, table, item.source],
             )
             con.execute(
-                f"INSERT INTO {MANIFEST} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO {MANIFEST} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     system,
                     table,
@@ -270,6 +269,7 @@ def _publish(
                     len(item.load.quarantined),
                     item.load_id,
                     ctx.started_at,
+                    item.load.row_offset,
                 ],
             )
             if item.load.quarantined:
@@ -300,6 +300,12 @@ def _publish(
                 f"DELETE FROM {QUARANTINE} WHERE stage = 'ingest' AND system = ? AND tbl = ? AND source = ?",
                 [system, table, source],
             )
+        offsets = dict(
+            con.execute(
+                f"SELECT key, row_offset FROM {MANIFEST} WHERE system = ? AND tbl = ?", [system, table]
+            ).fetchall()
+        )
+        con.execute(f"CREATE OR REPLACE VIEW {raw_table(system, table)} AS {_union(current, offsets)}")
         for key in gone:
             con.execute(f"DROP TABLE IF EXISTS {FILES_SCHEMA}.{ident('f_' + key)}")
         failpoints.hit("ingest.in-publish")
@@ -309,16 +315,24 @@ def _publish(
         raise
 
 
-def _union(current: list[Loaded]) -> str:
+def _union(current: list[Loaded], offsets: dict[str, int | None]) -> str:
     meta = ", ".join(META_COLUMNS)
     if not current:
         return (
             "SELECT NULL::VARCHAR AS _load_id, NULL::TIMESTAMPTZ AS _loaded_at, NULL::VARCHAR AS _source,"
             " NULL::BIGINT AS _row WHERE false"
         )
-    parts = " UNION ALL BY NAME ".join(
-        f"SELECT * FROM {FILES_SCHEMA}.{ident('f_' + c.key)}" for c in sorted(current, key=lambda c: c.source)
-    )
+
+    def select(item: Loaded) -> str:
+        stored = f"{FILES_SCHEMA}.{ident('f_' + item.key)}"
+        offset = offsets.get(item.key)
+        return (
+            f"SELECT * FROM {stored}"
+            if offset is None
+            else f"SELECT *, {offset} + rowid AS _row FROM {stored}"
+        )
+
+    parts = " UNION ALL BY NAME ".join(select(c) for c in sorted(current, key=lambda c: c.source))
     return f"SELECT * EXCLUDE ({meta}), {meta} FROM ({parts})"
 
 

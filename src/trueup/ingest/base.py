@@ -44,7 +44,12 @@ class Quarantined:
 
 @dataclass
 class FileLoad:
+    """What a reader loaded. With `row_offset` set, the table has no `_row` column: a record's
+    line is `row_offset + rowid` (the table is written in file order and never changed), which
+    spares a pass over a large file that has exactly one line per record."""
+
     rows: int = 0
+    row_offset: int | None = None
     quarantined: list[Quarantined] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 

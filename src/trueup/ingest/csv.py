@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -26,6 +27,7 @@ from trueup.warehouse import ident
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = ",;\t|"
+DEFAULT_MAX_LINE = 2_097_152  # DuckDB's own default
 MAX_LINE_BYTES = 512 * 1024 * 1024  # a single field may be large; only memory bounds it
 
 REASONS = {
@@ -179,44 +181,59 @@ def read(
     if _mixed_breaks(parse_path):
         parse_path = _normalize_breaks(parse_path, dialect, scratch)
     columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
-    rejects, scans = f"rejects_{meta.load_id}", f"reject_scans_{meta.load_id}"
-    options = (
+    base_options = (
         f"auto_detect=false, header=false, skip={dialect.header_line}, columns={columns}, "
         f"delim={literal(dialect.delimiter)}, quote={literal(dialect.quote)}, escape={literal(dialect.escape)}, "
-        f"store_rejects=true, rejects_table={literal(rejects)}, rejects_scan={literal(scans)}, "
-        f"max_line_size={min(max(size + 1, 2_097_152), MAX_LINE_BYTES)}, strict_mode=true"
+        "strict_mode=true"
     )
     where = ""
     if len(names) == 1:
         # With one column DuckDB reads a blank line as a NULL row (and `""` as NULL too, unless quoted
         # nulls are off); a blank line is no record, as it is in files of several columns.
-        options += ", allow_quoted_nulls=false"
+        base_options += ", allow_quoted_nulls=false"
         where = f" WHERE {ident(names[0])} IS NOT NULL"
+    # DuckDB's default line limit reads fastest; a file with a longer record is read again with a
+    # limit that fits it, so a 10 MB field loads rather than being quarantined.
+    for max_line in (DEFAULT_MAX_LINE, min(max(size + 1, DEFAULT_MAX_LINE), MAX_LINE_BYTES)):
+        bad = _parse(con, parse_path, into, meta, f"{base_options}, max_line_size={max_line}", where)
+        if max_line >= size or not any(row[3] == "LINE SIZE OVER MAXIMUM" for row in bad):
+            break
+        con.execute(f"DROP TABLE {into}")
+    # fetchall, not fetchone: DuckDB 2.0 refuses `register` (in _number_rows) while a result is unfinished
+    good = con.execute(f"SELECT count(*) FROM {into}").fetchall()[0][0]
+    quarantined = _quarantine(parse_path, bad)
+    numbered = _number_rows(con, into, parse_path, dialect, good, quarantined)
+    if numbered == "by position":
+        return FileLoad(rows=good, quarantined=quarantined, row_offset=dialect.header_line + 1)
+    if numbered == "stored":
+        return FileLoad(rows=good, quarantined=quarantined)
+    con.execute(f"DROP TABLE {into}")
+    load = _read_by_lines(con, parse_path, dialect, names, into, meta)
+    load.notes.append(f"{meta.source}: read line by line (DuckDB split its malformed rows differently)")
+    return load
+
+
+def _parse(
+    con: duckdb.DuckDBPyConnection, path: Path, into: str, meta: LoadMeta, options: str, where: str
+) -> list[tuple[Any, ...]]:
+    """DuckDB parses the file into `into` (without `_row`: see `_number_rows`); returns the rejects."""
+    rejects, scans = f"rejects_{meta.load_id}", f"reject_scans_{meta.load_id}"
+    options += f", store_rejects=true, rejects_table={literal(rejects)}, rejects_scan={literal(scans)}"
     try:
         con.execute(
-            f"CREATE TABLE {into} AS SELECT *, {meta.select_sql()}, "
-            f"{dialect.header_line} + row_number() OVER () AS _row "
-            f"FROM read_csv({literal(str(parse_path))}, {options}){where}"
+            f"CREATE TABLE {into} AS SELECT *, {meta.select_sql()} "
+            f"FROM read_csv({literal(str(path))}, {options}){where}"
         )
     except duckdb.Error as exc:
         raise SourceError(f"{meta.source}: cannot be read as CSV: {str(exc).splitlines()[0]}") from None
     try:
-        bad = con.execute(
+        return con.execute(
             f"SELECT line, line_byte_position, column_name, error_type, csv_line, error_message "
             f"FROM {ident(rejects)} ORDER BY line_byte_position"
         ).fetchall()
     finally:
         con.execute(f"DROP TABLE IF EXISTS {ident(rejects)}")
         con.execute(f"DROP TABLE IF EXISTS {ident(scans)}")
-    # fetchall, not fetchone: DuckDB 2.0 refuses `register` (in _number_rows) while a result is unfinished
-    good = con.execute(f"SELECT count(*) FROM {into}").fetchall()[0][0]
-    quarantined = _quarantine(parse_path, bad)
-    if _number_rows(con, into, parse_path, dialect, good, quarantined):
-        return FileLoad(rows=good, quarantined=quarantined)
-    con.execute(f"DROP TABLE {into}")
-    load = _read_by_lines(con, parse_path, dialect, names, into, meta)
-    load.notes.append(f"{meta.source}: read line by line (DuckDB split its malformed rows differently)")
-    return load
 
 
 def _mixed_breaks(path: Path) -> bool:
@@ -351,46 +368,48 @@ def _number_rows(
     dialect: Dialect,
     good: int,
     quarantined: list[Quarantined],
-) -> bool:
-    """Correct `_row` to the line each loaded record starts on, where it is not already.
+) -> str:
+    """Work out the line each loaded record starts on.
 
-    The table was written with `_row` = header line + position, which is right when the file has
-    one line per record and nothing was quarantined (checked by counting lines). Otherwise the
-    lines are worked out here: from the quarantined lines alone when records are one line each, or
-    by letting the stdlib reader walk the file once when some record spans lines. Returns False,
-    changing nothing, when DuckDB's records cannot be matched to the file's lines (its recovery
-    from some malformed quoting splits or merges records): the caller then reads line by line.
+    Returns "by position" when the file has one line per record and nothing was quarantined
+    (checked by counting lines): then `_row` is the header line + 1 + the table's rowid, computed
+    in the raw view for free. Otherwise the lines are worked out here and stored in a `_row` column
+    ("stored"): from the quarantined lines alone when records are one line each, or by letting the
+    stdlib reader walk the file once when some record spans lines. Returns "unmatched", changing
+    nothing, when DuckDB's records cannot be matched to the file's lines (its recovery from some
+    malformed quoting splits or merges records): the caller then reads line by line.
     """
     bad_lines = sorted(q.line for q in quarantined if q.line is not None)
     bad_set = set(bad_lines)
     records = good + len(bad_lines)
     if len(bad_set) != len(bad_lines) or len(bad_lines) != len(quarantined):
-        return False
+        return "unmatched"
     # Every record takes at least one line, so as many lines as header + records means one line
     # each and no blank line; comparing line breaks alone is fooled by a missing final break.
     if _count_lines(path) == dialect.header_line + records:
+        if not bad_lines:
+            return "by position"
         first = dialect.header_line + 1
         starts = list(range(first, first + records))
-        if not bad_lines:
-            return True
     else:
         starts = _record_starts(path, dialect)
     lines = [n for n in starts if n not in bad_set]
     if len(starts) != records or len(lines) != good:
-        return False
-    table = pa.table(
-        {
-            "_pos": pa.array(range(1, len(lines) + 1), pa.int64()),
-            "_line": pa.array(lines, pa.int64()),
-        }
-    )
+        return "unmatched"
+    table = pa.table({"_pos": pa.array(range(len(lines)), pa.int64()), "_line": pa.array(lines, pa.int64())})
+    con.execute(f"ALTER TABLE {into} ADD COLUMN _row BIGINT")
     con.register("_lines", table)
-    con.execute(
-        f"UPDATE {into} SET _row = _lines._line FROM _lines "
-        f"WHERE {into}._row - {dialect.header_line} = _lines._pos"
-    )
-    con.unregister("_lines")
-    return True
+    try:
+        # rowid follows the record's position: the table was written in file order and never
+        # changed. Inside the load's transaction rowids start at a transaction-local base, so the
+        # position is counted from the smallest one.
+        base = con.execute(f"SELECT min(rowid) FROM {into}").fetchall()[0][0] or 0
+        con.execute(
+            f"UPDATE {into} SET _row = _lines._line FROM _lines WHERE {into}.rowid - {base} = _lines._pos"
+        )
+    finally:
+        con.unregister("_lines")
+    return "stored"
 
 
 def _read_by_lines(
