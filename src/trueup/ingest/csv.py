@@ -178,7 +178,8 @@ def read(
         return FileLoad(notes=[f"{meta.source} has no rows"])
     dialect = sniff(sample_text, spec, encoding)
     names = header_names(sample_text, dialect, 1)
-    if _mixed_breaks(parse_path):
+    breaks = _line_breaks(parse_path)  # the normalised copy below keeps every break, so these hold
+    if breaks.mixed:
         parse_path = _normalize_breaks(parse_path, dialect, scratch)
     columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
     base_options = (
@@ -202,7 +203,7 @@ def read(
     # fetchall, not fetchone: DuckDB 2.0 refuses `register` (in _number_rows) while a result is unfinished
     good = con.execute(f"SELECT count(*) FROM {into}").fetchall()[0][0]
     quarantined = _quarantine(parse_path, bad)
-    numbered = _number_rows(con, into, parse_path, dialect, good, quarantined)
+    numbered = _number_rows(con, into, parse_path, dialect, good, quarantined, breaks.lines)
     if numbered == "by position":
         return FileLoad(rows=good, quarantined=quarantined, row_offset=dialect.header_line + 1)
     if numbered == "stored":
@@ -236,19 +237,39 @@ def _parse(
         con.execute(f"DROP TABLE IF EXISTS {ident(scans)}")
 
 
-def _mixed_breaks(path: Path) -> bool:
-    """Whether the file has more than one kind of line break (LF, CRLF, CR) anywhere in it."""
+@dataclass(frozen=True)
+class Breaks:
+    """The line breaks of a file, counted in one pass: LF, CRLF and a lone CR each end a line."""
+
+    crlf: int
+    lf: int
+    cr: int
+    unterminated: bool  # the last line has no break
+
+    @property
+    def mixed(self) -> bool:
+        return sum(1 for n in (self.crlf, self.lf, self.cr) if n) > 1
+
+    @property
+    def lines(self) -> int:
+        return self.crlf + self.lf + self.cr + self.unterminated
+
+
+def _line_breaks(path: Path) -> Breaks:
     crlf = lf = cr = 0
     previous = b""
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 22):
-            straddles = previous.endswith(b"\r") and chunk.startswith(b"\n")  # its CR was counted bare
-            pairs = chunk.count(b"\r\n")
-            crlf += pairs + straddles
-            lf += chunk.count(b"\n") - pairs - straddles
-            cr += chunk.count(b"\r") - pairs - straddles
+            if b"\r" not in chunk and not previous.endswith(b"\r"):
+                lf += chunk.count(b"\n")  # the common case: one count, not three
+            else:
+                straddles = previous.endswith(b"\r") and chunk.startswith(b"\n")  # its CR was counted bare
+                pairs = chunk.count(b"\r\n")
+                crlf += pairs + straddles
+                lf += chunk.count(b"\n") - pairs - straddles
+                cr += chunk.count(b"\r") - pairs - straddles
             previous = chunk
-    return sum(1 for n in (crlf, lf, cr) if n > 0) > 1
+    return Breaks(crlf, lf, cr, previous[-1:] not in (b"\n", b"\r", b""))
 
 
 def _normalize_breaks(path: Path, dialect: Dialect, scratch: Path) -> Path:
@@ -368,6 +389,7 @@ def _number_rows(
     dialect: Dialect,
     good: int,
     quarantined: list[Quarantined],
+    lines_in_file: int,
 ) -> str:
     """Work out the line each loaded record starts on.
 
@@ -386,7 +408,7 @@ def _number_rows(
         return "unmatched"
     # Every record takes at least one line, so as many lines as header + records means one line
     # each and no blank line; comparing line breaks alone is fooled by a missing final break.
-    if _count_lines(path) == dialect.header_line + records:
+    if lines_in_file == dialect.header_line + records:
         if not bad_lines:
             return "by position"
         first = dialect.header_line + 1
@@ -486,16 +508,6 @@ def _read_by_lines(
         con.unregister("_by_lines")
     load.rows = len(rows)
     return load
-
-
-def _count_lines(path: Path) -> int:
-    """Physical lines: line breaks, plus one for a last line without a break."""
-    count, previous = 0, b""
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 22):
-            count += _breaks(chunk) - (previous.endswith(b"\r") and chunk.startswith(b"\n"))
-            previous = chunk
-    return count + (previous[-1:] not in (b"\n", b"\r", b""))
 
 
 def _record_starts(path: Path, dialect: Dialect) -> list[int]:

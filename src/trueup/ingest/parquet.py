@@ -16,10 +16,9 @@ def read(
 ) -> FileLoad:
     try:
         con.execute(
-            f"CREATE TABLE {into} AS SELECT *, {meta.select_sql()}, row_number() OVER () AS _row "
-            f"FROM read_parquet({literal(str(path))})"
+            f"CREATE TABLE {into} AS SELECT *, {meta.select_sql()} FROM read_parquet({literal(str(path))})"
         )
     except duckdb.Error as exc:
         raise SourceError(f"{meta.source}: not a readable Parquet file: {str(exc).splitlines()[0]}") from None
     rows = con.execute(f"SELECT count(*) FROM {into}").fetchone()[0]  # type: ignore[index]
-    return FileLoad(rows=rows)
+    return FileLoad(rows=rows, row_offset=1)  # record numbers are 1 + rowid: see FileLoad
