@@ -13,6 +13,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -20,7 +21,7 @@ from trueup import failpoints
 from trueup.config.models import FilesSource, FileTable, SqlSource
 from trueup.errors import SourceError, TransientError
 from trueup.ingest import sql
-from trueup.ingest.base import META_COLUMNS, FileLoad, LoadMeta
+from trueup.ingest.base import META_COLUMNS, FileLoad, LoadMeta, literal
 from trueup.ingest.probe import READERS, file_format
 from trueup.runtime import StepContext, StepResult
 from trueup.warehouse import FILES_SCHEMA, RAW_SCHEMA, ident, raw_table, scalar, table_exists
@@ -182,10 +183,7 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, key: str, reader) -> FileLoa
         con.execute(f"DROP TABLE IF EXISTS {into}")
         load: FileLoad = reader(into)
         if load.rows == 0 and not _exists(con, "f_" + key):
-            con.execute(
-                f"CREATE TABLE {into} AS SELECT NULL::VARCHAR AS _load_id, NULL::TIMESTAMPTZ AS _loaded_at,"
-                " NULL::VARCHAR AS _source, NULL::BIGINT AS _row WHERE false"
-            )
+            con.execute(f"CREATE TABLE {into} AS SELECT NULL::BIGINT AS _row WHERE false")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -300,12 +298,14 @@ def _publish(
                 f"DELETE FROM {QUARANTINE} WHERE stage = 'ingest' AND system = ? AND tbl = ? AND source = ?",
                 [system, table, source],
             )
-        offsets = dict(
-            con.execute(
-                f"SELECT key, row_offset FROM {MANIFEST} WHERE system = ? AND tbl = ?", [system, table]
+        loads = {
+            row[0]: row[1:]
+            for row in con.execute(
+                f"SELECT key, load_id, loaded_at, source, row_offset FROM {MANIFEST} WHERE system = ? AND tbl = ?",
+                [system, table],
             ).fetchall()
-        )
-        con.execute(f"CREATE OR REPLACE VIEW {raw_table(system, table)} AS {_union(current, offsets)}")
+        }
+        con.execute(f"CREATE OR REPLACE VIEW {raw_table(system, table)} AS {_union(current, loads)}")
         for key in gone:
             con.execute(f"DROP TABLE IF EXISTS {FILES_SCHEMA}.{ident('f_' + key)}")
         failpoints.hit("ingest.in-publish")
@@ -315,7 +315,8 @@ def _publish(
         raise
 
 
-def _union(current: list[Loaded], offsets: dict[str, int | None]) -> str:
+def _union(current: list[Loaded], loads: dict[str, tuple[Any, ...]]) -> str:
+    """The raw view: every current file's table with its load's metadata added as constants."""
     meta = ", ".join(META_COLUMNS)
     if not current:
         return (
@@ -324,13 +325,14 @@ def _union(current: list[Loaded], offsets: dict[str, int | None]) -> str:
         )
 
     def select(item: Loaded) -> str:
-        stored = f"{FILES_SCHEMA}.{ident('f_' + item.key)}"
-        offset = offsets.get(item.key)
-        return (
-            f"SELECT * FROM {stored}"
-            if offset is None
-            else f"SELECT *, {offset} + rowid AS _row FROM {stored}"
+        load_id, loaded_at, source, offset = loads[item.key]
+        columns = (
+            f"{literal(load_id)} AS _load_id, {literal(loaded_at.isoformat())}::TIMESTAMPTZ AS _loaded_at, "
+            f"{literal(source)} AS _source"
         )
+        # `_row` is stored where a reader worked it out, else it is the record's position.
+        row = "" if offset is None else f", {offset} + rowid AS _row"
+        return f"SELECT *, {columns}{row} FROM {FILES_SCHEMA}.{ident('f_' + item.key)}"
 
     parts = " UNION ALL BY NAME ".join(select(c) for c in sorted(current, key=lambda c: c.source))
     return f"SELECT * EXCLUDE ({meta}), {meta} FROM ({parts})"

@@ -19,17 +19,12 @@ def literal(value: object) -> str:
 
 @dataclass(frozen=True)
 class LoadMeta:
+    """Where a load came from. Readers store only the file's own columns (and `_row` where it is
+    not the position): the raw view adds these as constants, so no reader writes them per row."""
+
     load_id: str
     loaded_at: datetime
     source: str  # the file path relative to the workspace, or the SQL table / query
-
-    def select_sql(self) -> str:
-        """The metadata columns as a SELECT list fragment (`_row` is the reader's to add)."""
-        return (
-            f"{literal(self.load_id)} AS _load_id, "
-            f"{literal(self.loaded_at.isoformat())}::TIMESTAMPTZ AS _loaded_at, "
-            f"{literal(self.source)} AS _source"
-        )
 
 
 @dataclass(frozen=True)

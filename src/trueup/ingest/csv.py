@@ -221,10 +221,7 @@ def _parse(
     rejects, scans = f"rejects_{meta.load_id}", f"reject_scans_{meta.load_id}"
     options += f", store_rejects=true, rejects_table={literal(rejects)}, rejects_scan={literal(scans)}"
     try:
-        con.execute(
-            f"CREATE TABLE {into} AS SELECT *, {meta.select_sql()} "
-            f"FROM read_csv({literal(str(path))}, {options}){where}"
-        )
+        con.execute(f"CREATE TABLE {into} AS SELECT * FROM read_csv({literal(str(path))}, {options}){where}")
     except duckdb.Error as exc:
         raise SourceError(f"{meta.source}: cannot be read as CSV: {str(exc).splitlines()[0]}") from None
     try:
@@ -501,9 +498,7 @@ def _read_by_lines(
     )
     con.register("_by_lines", table)
     try:
-        con.execute(
-            f"CREATE TABLE {into} AS SELECT * EXCLUDE (_row), {meta.select_sql()}, _row FROM _by_lines"
-        )
+        con.execute(f"CREATE TABLE {into} AS SELECT * FROM _by_lines")
     finally:
         con.unregister("_by_lines")
     load.rows = len(rows)

@@ -68,9 +68,7 @@ def _read_document(
             )
         else:
             source = f"SELECT *, row_number() OVER () AS _row FROM {reader}"
-        con.execute(
-            f"CREATE TABLE {into} AS SELECT * EXCLUDE (_row), {meta.select_sql()}, _row FROM ({source})"
-        )
+        con.execute(f"CREATE TABLE {into} AS SELECT * FROM ({source})")
     except duckdb.BinderException:
         keys = _top_keys(con, reader)
         raise SourceError(
@@ -115,11 +113,11 @@ def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, into: str, meta: Loa
     bad = con.execute("SELECT _row, _text FROM _checked WHERE NOT _ok ORDER BY _row").fetchall()
     structure = con.execute("SELECT json_group_structure(_text::JSON) FROM _checked WHERE _ok").fetchone()[0]  # type: ignore[index]
     if structure is None:
-        con.execute(f"CREATE TABLE {into} AS SELECT {meta.select_sql()}, _row FROM _checked WHERE false")
+        con.execute(f"CREATE TABLE {into} AS SELECT _row FROM _checked WHERE false")
     else:
         con.execute(
             f"CREATE TABLE {into} AS SELECT unnest(json_transform(_text, {literal(structure)})), "
-            f"{meta.select_sql()}, _row FROM _checked WHERE _ok ORDER BY _row"
+            f"_row FROM _checked WHERE _ok ORDER BY _row"
         )
     con.execute("DROP TABLE _checked")
     quarantined = [

@@ -15,9 +15,7 @@ def read(
     con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta, scratch: Path
 ) -> FileLoad:
     try:
-        con.execute(
-            f"CREATE TABLE {into} AS SELECT *, {meta.select_sql()} FROM read_parquet({literal(str(path))})"
-        )
+        con.execute(f"CREATE TABLE {into} AS SELECT * FROM read_parquet({literal(str(path))})")
     except duckdb.Error as exc:
         raise SourceError(f"{meta.source}: not a readable Parquet file: {str(exc).splitlines()[0]}") from None
     rows = con.execute(f"SELECT count(*) FROM {into}").fetchone()[0]  # type: ignore[index]

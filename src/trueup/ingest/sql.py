@@ -107,7 +107,7 @@ def read(
             digest.update(sink.getvalue().to_pybytes())
         con.register("_batch", batch)
         try:
-            select = f"SELECT *, {meta.select_sql()}, {rows} + row_number() OVER () AS _row FROM _batch"
+            select = f"SELECT *, {rows} + row_number() OVER () AS _row FROM _batch"
             if not created:
                 con.execute(f"CREATE TABLE {into} AS {select}")
                 created = True
@@ -119,7 +119,7 @@ def read(
                 con.unregister("_batch")
         rows += batch.num_rows
     if not created:
-        con.execute(f"CREATE TABLE {into} AS SELECT {meta.select_sql()}, 0::BIGINT AS _row WHERE false")
+        con.execute(f"CREATE TABLE {into} AS SELECT 0::BIGINT AS _row WHERE false")
     return FileLoad(rows=rows), digest.hexdigest()
 
 

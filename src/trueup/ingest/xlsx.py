@@ -129,7 +129,7 @@ def read(
     columns["_row"] = pa.array(lines, pa.int64())
     con.register("_sheet", pa.table(columns))
     try:
-        con.execute(f"CREATE TABLE {into} AS SELECT * EXCLUDE (_row), {meta.select_sql()}, _row FROM _sheet")
+        con.execute(f"CREATE TABLE {into} AS SELECT * FROM _sheet")
     finally:
         con.unregister("_sheet")
     load.rows = len(rows)
