@@ -154,3 +154,9 @@ def test_phone_e164(raw: str | None, e164: str | None) -> None:
 def test_address_keys_agree_across_spellings() -> None:
     assert address_key("1420 W. Addison Street") == address_key("1420 w addison st") == "1420 w addison st"
     assert address_key("500 Maple St #B") == "500 maple st apt b"
+
+
+def test_the_example_quarantines_its_deal_without_an_amount(ran: Path) -> None:
+    assert _query(ran, "SELECT stage, system, tbl, source, line, column_name, raw FROM quarantine") == [
+        ("map", "crm", "deals", "exports/hubspot/deals.csv", 7, "amount", "TBD")
+    ]
