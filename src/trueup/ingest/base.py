@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import duckdb
+import pyarrow as pa
+
 META_COLUMNS = ("_load_id", "_loaded_at", "_source", "_row")
 
 
@@ -47,6 +50,15 @@ class FileLoad:
     row_offset: int | None = None
     quarantined: list[Quarantined] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+def create_from_arrow(con: duckdb.DuckDBPyConnection, into: str, table: pa.Table) -> None:
+    """Store rows a Python reader built (a sheet, a file read line by line) as the load's table."""
+    con.register("_rows", table)
+    try:
+        con.execute(f"CREATE TABLE {into} AS SELECT * FROM _rows")
+    finally:
+        con.unregister("_rows")
 
 
 RAW_TEXT_LIMIT = 2000  # quarantine keeps this much of a bad line; the file keeps the rest

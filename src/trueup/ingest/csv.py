@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from trueup.config.models import FileTable
 from trueup.errors import SourceError
-from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, literal
+from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, create_from_arrow, literal
 from trueup.warehouse import ident
 
 SAMPLE_BYTES = 256 * 1024
@@ -496,11 +496,7 @@ def _read_by_lines(
             "_row": pa.array(rows, pa.int64()),
         }
     )
-    con.register("_by_lines", table)
-    try:
-        con.execute(f"CREATE TABLE {into} AS SELECT * FROM _by_lines")
-    finally:
-        con.unregister("_by_lines")
+    create_from_arrow(con, into, table)
     load.rows = len(rows)
     return load
 

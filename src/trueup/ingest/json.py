@@ -25,7 +25,7 @@ def read(
     size = path.stat().st_size
     if size == 0:
         return FileLoad(notes=[f"{meta.source} is empty"])
-    head = _first_char(path)
+    head = first_char(path)
     if head is None:
         return FileLoad(notes=[f"{meta.source} has no records"])
     # A .jsonl/.ndjson name says one record per line, even when only one line is a valid object.
@@ -35,7 +35,8 @@ def read(
     return _read_lines(con, path, into, meta)
 
 
-def _first_char(path: Path) -> str | None:
+def first_char(path: Path) -> str | None:
+    """The first character of the document, past a BOM and white space."""
     with path.open("rb") as handle:
         while chunk := handle.read(4096):
             text = chunk.lstrip(b"\xef\xbb\xbf \t\r\n")

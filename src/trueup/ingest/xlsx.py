@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from trueup.config.models import FileTable
 from trueup.errors import SourceError
-from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip
+from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, create_from_arrow
 
 MAX_UNCOMPRESSED = 1 << 30  # 1 GiB of XML in all
 MAX_RATIO = 200  # uncompressed / compressed for any part larger than 1 MiB
@@ -127,11 +127,7 @@ def read(
         h: pa.array([r[i] if i < len(r) else None for r in rows], pa.string()) for i, h in enumerate(header)
     }
     columns["_row"] = pa.array(lines, pa.int64())
-    con.register("_sheet", pa.table(columns))
-    try:
-        con.execute(f"CREATE TABLE {into} AS SELECT * FROM _sheet")
-    finally:
-        con.unregister("_sheet")
+    create_from_arrow(con, into, pa.table(columns))
     load.rows = len(rows)
     return load
 

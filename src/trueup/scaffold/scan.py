@@ -23,6 +23,7 @@ import duckdb
 from trueup.config.models import FileTable
 from trueup.errors import TrueupError
 from trueup.ingest.base import META_COLUMNS, literal
+from trueup.ingest.json import first_char
 from trueup.ingest.probe import FORMATS, load_sample
 from trueup.scaffold.plan import Column, Skipped, System, Table
 from trueup.warehouse import ident
@@ -218,7 +219,7 @@ def header_row(rows: list[tuple[Any, ...]]) -> int | None:
 
 def records_path(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
     """For a JSON document with an envelope, the dotted path of the first list of objects in it."""
-    if _first_char(path) != "{":
+    if first_char(path) != "{":
         return None
     size = max(path.stat().st_size + 1024, 16 << 20)
     try:
@@ -242,15 +243,6 @@ def records_path(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
                 return ".".join((*here, key))
             if isinstance(value, dict):
                 queue.append(((*here, key), value))
-    return None
-
-
-def _first_char(path: Path) -> str | None:
-    with path.open("rb") as handle:
-        while chunk := handle.read(4096):
-            text = chunk.lstrip(b"\xef\xbb\xbf \t\r\n")
-            if text:
-                return chr(text[0])
     return None
 
 
