@@ -9,8 +9,10 @@ An unchanged file (same content and reading options) is not read again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,13 +150,10 @@ def _load_files(
             )
             continue
         try:
-            load = _in_transaction(
-                ctx.con,
-                key,
-                lambda into, m=meta, p=path, f=fmt: READERS[f](
-                    ctx.con, p, _with_format(spec, f), into, m, scratch
-                ),
+            read = functools.partial(
+                READERS[fmt], ctx.con, path, _with_format(spec, fmt), meta=meta, scratch=scratch
             )
+            load = _in_transaction(ctx.con, key, read)
         except SourceError as exc:
             result.errors.append(str(exc))
             if before:  # keep what loaded last time rather than lose it
@@ -175,7 +174,7 @@ def _with_format(spec: FileTable, fmt: str) -> FileTable:
     return spec if spec.format == fmt else spec.model_copy(update={"format": fmt})
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, key: str, reader) -> FileLoad:  # type: ignore[no-untyped-def]
+def _in_transaction(con: duckdb.DuckDBPyConnection, key: str, reader: Callable[[str], FileLoad]) -> FileLoad:
     """Run one reader in its own transaction into the content-addressed table for `key`."""
     into = f"{FILES_SCHEMA}.{ident('f_' + key)}"
     con.execute("BEGIN TRANSACTION")
