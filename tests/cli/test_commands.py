@@ -122,3 +122,20 @@ def test_runs_and_steps_commands(example: Path) -> None:
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     result = trueup("--debug", "run", "-w", str(tmp_path))
     assert "Traceback" in result.stderr
+
+
+def test_a_misspelt_column_stops_the_run_at_map_with_its_line(example: Path) -> None:
+    config = example / "trueup.yaml"
+    config.write_text(config.read_text().replace("technician: assigned_to", "technician: asigned_to"))
+    line = next(i for i, text in enumerate(config.read_text().splitlines(), 1) if "asigned_to" in text)
+    result = trueup("run", "-w", str(example))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"trueup.yaml:{line}: `entities.job.dispatch.fields.technician`" in result.stderr
+    assert "did you mean `assigned_to`?" in result.stderr
+    # The sources were read once, by ingest; fixing the line makes the next run map without reloading.
+    history = json.loads(trueup("runs", "-w", str(example), "--json").stdout)
+    assert history[0]["outcome"] == "failed" and history[0]["steps"][0]["outcome"] == "succeeded"
+    config.write_text(config.read_text().replace("asigned_to", "assigned_to"))
+    fixed = json.loads(trueup("run", "-w", str(example), "--json").stdout)
+    assert fixed["outcome"] == "succeeded"
+    assert fixed["steps"][0]["counts"]["rows.dispatch.jobs"] == 5

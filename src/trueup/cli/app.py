@@ -30,10 +30,13 @@ def _root(
     """trueup reads every system's exports, maps them onto one model, and shows where they disagree."""
 
 
-def _open(workspace: Path) -> Any:
+def _open(workspace: Path, probe_sources: bool = True) -> Any:
+    """The validated workspace; with `probe_sources`, every mapping is also bound against samples
+    of its source files (a run checks against what it loads instead, reading each file once)."""
     from trueup.validation import open_checked
+    from trueup.workspace import Workspace
 
-    return open_checked(workspace)
+    return open_checked(workspace) if probe_sources else Workspace.open(workspace)
 
 
 @app.command()
@@ -94,7 +97,7 @@ def run(
     from trueup import pipeline
     from trueup.cli.progress import RichProgress
 
-    ws = _open(workspace)
+    ws = _open(workspace, probe_sources=False)
     show = not as_json and err.is_terminal
     with RichProgress(err, enabled=show) as progress:
         outcome = pipeline.run(ws, only=step, progress=progress)

@@ -349,8 +349,11 @@ def _drop_orphans(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def source_columns(con: duckdb.DuckDBPyConnection, system: str, table: str) -> dict[str, str]:
+    """The loaded columns of a raw table (empty when nothing was loaded yet)."""
     from trueup.warehouse import columns
 
+    if not table_exists(con, RAW_SCHEMA, f"{system}__{table}"):
+        return {}
     return {k: v for k, v in columns(con, raw_table(system, table)).items() if k not in META_COLUMNS}
 
 

@@ -13,7 +13,9 @@ import duckdb
 import pyarrow as pa
 
 from trueup.config.models import Workspace as Config
-from trueup.ingest import QUARANTINE, ensure_tables
+from trueup.errors import ConfigError
+from trueup.ingest import QUARANTINE, ensure_tables, source_columns
+from trueup.mapping.check import mapping_problems
 from trueup.mapping.compile import mapped_select, staged_select, system_select, timestamp_macro
 from trueup.mapping.normalize import SQL_MACROS, address_table, phone_table
 from trueup.model import ENTITIES, Kind
@@ -46,6 +48,7 @@ def run(ctx: StepContext) -> StepResult:
     result = StepResult()
     ensure_tables(con)
     install_macros(con, ws)
+    _check_against_loaded(ctx)
     con.register("_status_map", _status_map(ws))
     usable = {entity: _usable(con, ws, entity, result) for entity in ENTITIES}
     con.execute("BEGIN TRANSACTION")
@@ -66,6 +69,25 @@ def run(ctx: StepContext) -> StepResult:
     result.counts["quarantined"] = scalar(con, f"SELECT count(*) FROM {QUARANTINE} WHERE stage = 'map'")
     result.counts["unmapped_status_values"] = scalar(con, f"SELECT count(*) FROM {UNMAPPED}")
     return result
+
+
+def _check_against_loaded(ctx: StepContext) -> None:
+    """Every mapping expression must bind against the columns that were loaded.
+
+    `trueup run` validates the configuration without reading the sources a second time; this is
+    where a misspelt column is caught, with its line in trueup.yaml. A table that loaded nothing
+    (its file could not be read) is left out: ingest has already reported it.
+    """
+    ws = ctx.workspace
+    known = {}
+    for per_system in ws.config.entities.values():
+        for system, mapping in per_system.items():
+            columns = source_columns(ctx.con, system, mapping.from_)
+            if columns:
+                known[(system, mapping.from_)] = columns
+    problems = mapping_problems(ws.config, ws.located, ws.root, known=known, probe_sources=False)
+    if problems:
+        raise ConfigError(problems)
 
 
 def _usable(con: duckdb.DuckDBPyConnection, ws: Config, entity: str, result: StepResult) -> list[str]:

@@ -22,9 +22,17 @@ from trueup.warehouse import ident
 
 
 def mapping_problems(
-    ws: Workspace, located: Located, root: Path, known: dict[tuple[str, str], dict[str, str]] | None = None
+    ws: Workspace,
+    located: Located,
+    root: Path,
+    known: dict[tuple[str, str], dict[str, str]] | None = None,
+    probe_sources: bool = True,
 ) -> list[Problem]:
-    """Problems binding every `entities` expression; `known` gives columns already loaded."""
+    """Problems binding every `entities` expression.
+
+    `known` gives the columns of tables already loaded; other tables are probed from their files
+    unless `probe_sources` is off (then they are left to the step that loads them).
+    """
     problems: list[Problem] = []
     con = duckdb.connect()
     for macro in SQL_MACROS:
@@ -39,8 +47,8 @@ def mapping_problems(
                     continue  # reported by the config checks
                 key = (system, mapping.from_)
                 if key not in tables:
-                    tables[key] = (known or {}).get(key) or probe.columns(
-                        root, ws.systems[system], mapping.from_
+                    tables[key] = (known or {}).get(key) or (
+                        probe.columns(root, ws.systems[system], mapping.from_) if probe_sources else None
                     )
                     if tables[key] is not None:
                         _create(con, key, tables[key])  # type: ignore[arg-type]
