@@ -19,18 +19,12 @@ import duckdb
 import pyarrow as pa
 
 from trueup.config.models import SqlTable
+from trueup.database import engine_url
 from trueup.errors import SourceError, TransientError
 from trueup.ingest.base import FileLoad, LoadMeta
 from trueup.warehouse import ident
 
 PLAIN = (str, int, float, bool, datetime, date, time, timedelta, bytes)
-
-
-def engine_url(url: str) -> str:
-    """Use psycopg 3 for `postgresql://` URLs, the driver trueup installs."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
 
 
 def describe(spec: SqlTable) -> str:

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from trueup.database import engine_url
 from trueup.errors import TransientError
-from trueup.ingest.sql import engine_url
 from trueup.state.models import Run, RunStep
 
 MIGRATIONS = Path(__file__).parent / "migrations"
