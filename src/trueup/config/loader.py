@@ -45,13 +45,7 @@ class Located:
         return self.lines.get((), None)
 
     def value(self, path: Path_) -> Any:
-        node = self.data
-        for part in path:
-            try:
-                node = node[part]
-            except (KeyError, IndexError, TypeError):
-                return None
-        return node
+        return value_at(self.data, path)
 
     def problem(self, path: Path_, message: str, fix: str = "", value: Any = None) -> Problem:
         return Problem(
@@ -293,15 +287,15 @@ def _prune(data: Any, error: ValidationError, removed: list[Path_]) -> bool:
     doomed: set[Path_] = set()
     for item in error.errors():
         path = _data_path(data, item["loc"])
-        if item["type"] == "missing" or _value_at(data, path) is None:
+        if item["type"] == "missing" or value_at(data, path) is None:
             path = path[:-1]
-        if len(path) == 1 and isinstance(_value_at(data, path), dict | list):
+        if len(path) == 1 and isinstance(value_at(data, path), dict | list):
             continue  # never drop a whole section
         if path:
             doomed.add(path)
     # Deepest first, and list items from the end, so earlier removals do not shift later ones.
     for path in sorted(doomed, key=lambda p: (len(p), p[-1] if isinstance(p[-1], int) else -1), reverse=True):
-        parent = _value_at(data, path[:-1]) if len(path) > 1 else data
+        parent = value_at(data, path[:-1]) if len(path) > 1 else data
         if isinstance(parent, dict) and path[-1] in parent:
             del parent[path[-1]]
         elif isinstance(parent, list) and isinstance(path[-1], int) and path[-1] < len(parent):
@@ -310,7 +304,8 @@ def _prune(data: Any, error: ValidationError, removed: list[Path_]) -> bool:
     return bool(doomed)
 
 
-def _value_at(data: Any, path: Path_) -> Any:
+def value_at(data: Any, path: Path_) -> Any:
+    """The node at `path`, or None where the path does not exist."""
     for part in path:
         try:
             data = data[part]

@@ -97,8 +97,7 @@ def _stat_key(stat: os.stat_result) -> str:
     return f"{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
 
 
-def _digest(path: Path, previous: tuple | None) -> str:
-    stat = path.stat()
+def _digest(path: Path, stat: os.stat_result, previous: tuple | None) -> str:
     if previous and previous[3] == stat.st_size and previous[4] == _stat_key(stat):
         return str(previous[2])  # the same file, untouched since: trust the digest we stored
     digest = hashlib.sha256()
@@ -130,9 +129,9 @@ def _load_files(
     for path in paths:
         relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         before = previous.get(relative)
-        digest = _digest(path, before)
-        key = _key(system, table, relative, digest, options)
         stat = path.stat()
+        digest = _digest(path, stat, before)
+        key = _key(system, table, relative, digest, options)
         if before and before[1] == key:
             if before[4] != _stat_key(stat):  # touched, not changed: remember, so it is not hashed again
                 ctx.con.execute(
@@ -181,23 +180,13 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, key: str, reader: Callable[[
     try:
         con.execute(f"DROP TABLE IF EXISTS {into}")
         load: FileLoad = reader(into)
-        if load.rows == 0 and not _exists(con, "f_" + key):
+        if load.rows == 0 and not table_exists(con, FILES_SCHEMA, "f_" + key):
             con.execute(f"CREATE TABLE {into} AS SELECT NULL::BIGINT AS _row WHERE false")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return load
-
-
-def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        scalar(
-            con,
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-            [FILES_SCHEMA, name],
-        )
-    )
 
 
 def _load_query(

@@ -61,6 +61,24 @@ def create_from_arrow(con: duckdb.DuckDBPyConnection, into: str, table: pa.Table
         con.unregister("_rows")
 
 
+def unique_names(labels: list[str | None], start: int = 1, taken: list[str] | None = None) -> list[str]:
+    """Column names from a header: a blank label becomes `column_<n>`, a repeated one (ignoring
+    case, as DuckDB does) gets `_2`, `_3`, and a leading underscore is prefixed with `col` so no
+    source column can be taken for the loader's own (`_row`, `_source`, ...)."""
+    seen = {t.lower() for t in taken or []}
+    names = []
+    for i, label in enumerate(labels, start=start):
+        base = (label or "").strip().lstrip("\ufeff") or f"column_{i}"
+        if base.startswith("_"):
+            base = "col" + base
+        name, n = base, 2
+        while name.lower() in seen:
+            name, n = f"{base}_{n}", n + 1
+        seen.add(name.lower())
+        names.append(name)
+    return names
+
+
 RAW_TEXT_LIMIT = 2000  # quarantine keeps this much of a bad line; the file keeps the rest
 
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from trueup.config.models import FileTable
 from trueup.errors import SourceError
-from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, create_from_arrow, literal
+from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, create_from_arrow, literal, unique_names
 from trueup.warehouse import ident
 
 SAMPLE_BYTES = 256 * 1024
@@ -136,29 +136,12 @@ def header_names(text_head: str, dialect: Dialect, width_hint: int) -> list[str]
             break
     if not dialect.header:
         row = [f"column_{i}" for i in range(1, max(len(row), width_hint) + 1)]
-    names: list[str] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(row, start=1):
-        name = raw.strip().lstrip("\ufeff") or f"column_{i}"
-        base, n = name, 2
-        while name.lower() in seen or name.startswith("_"):
-            name = f"{base}_{n}" if not base.startswith("_") else f"col{base}"
-            n += 1
-        seen.add(name.lower())
-        names.append(name)
-    return names
+    return unique_names(list(row))
 
 
 def read(
     con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta, scratch: Path
 ) -> FileLoad:
-    for option in ("delimiter", "quote"):
-        value = getattr(spec, option)
-        if value is not None and len(value) != 1:  # the config model does not check this
-            raise SourceError(
-                f"{meta.source}: `{option}: {value}` must be one character"
-                ' (write a tab as "\\t" in double quotes)'
-            )
     size = path.stat().st_size
     if size == 0:
         return FileLoad(notes=[f"{meta.source} is empty"])

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from trueup.config.models import FileTable
 from trueup.errors import SourceError
-from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, create_from_arrow
+from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, create_from_arrow, unique_names
 
 MAX_UNCOMPRESSED = 1 << 30  # 1 GiB of XML in all
 MAX_RATIO = 200  # uncompressed / compressed for any part larger than 1 MiB
@@ -92,7 +92,7 @@ def read(
                 continue
             texts = [cell_text(v) for v in values]
             if number == spec.header_row:
-                header = _names(texts)
+                header = unique_names(texts)
                 continue
             missing = [
                 i
@@ -114,7 +114,9 @@ def read(
                 )
                 continue
             if len(texts) > len(header):
-                header += _names([None] * (len(texts) - len(header)), start=len(header) + 1, taken=header)
+                header += unique_names(
+                    [None] * (len(texts) - len(header)), start=len(header) + 1, taken=header
+                )
             rows.append(texts)
             lines.append(number)
     finally:
@@ -130,16 +132,3 @@ def read(
     create_from_arrow(con, into, pa.table(columns))
     load.rows = len(rows)
     return load
-
-
-def _names(texts: list[str | None], start: int = 1, taken: list[str] | None = None) -> list[str]:
-    seen = {t.lower() for t in taken or []}
-    names = []
-    for i, text in enumerate(texts, start=start):
-        base = (text or "").strip() or f"column_{i}"
-        name, n = base, 2
-        while name.lower() in seen:
-            name, n = f"{base}_{n}", n + 1
-        seen.add(name.lower())
-        names.append(name)
-    return names

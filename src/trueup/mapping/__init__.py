@@ -15,20 +15,15 @@ import pyarrow as pa
 from trueup.config.models import Workspace as Config
 from trueup.errors import ConfigError
 from trueup.ingest import QUARANTINE, ensure_tables, source_columns
+from trueup.ingest.base import literal
 from trueup.mapping.check import mapping_problems
-from trueup.mapping.compile import mapped_select, staged_select, system_select, timestamp_macro
-from trueup.mapping.normalize import SQL_MACROS, address_table, phone_table
+from trueup.mapping.compile import install_macros, mapped_select, staged_select, system_select
+from trueup.mapping.normalize import address_table, phone_table
 from trueup.model import ENTITIES, Kind
 from trueup.runtime import StepContext, StepResult
 from trueup.warehouse import ident, scalar, staged_table
 
 UNMAPPED = "unmapped_status"
-
-
-def install_macros(con: duckdb.DuckDBPyConnection, ws: Config) -> None:
-    for macro in SQL_MACROS:
-        con.execute(macro)
-    con.execute(timestamp_macro(ws))
 
 
 def _status_map(ws: Config) -> pa.Table:
@@ -124,20 +119,12 @@ def _build(
         con.unregister("_norm_phone")
         con.unregister("_norm_address")
     con.execute(
-        f"INSERT INTO {QUARANTINE} SELECT 'map', system, NULL, _source, _row, _bad[1].column, _bad[1].raw,"
+        f"INSERT INTO {QUARANTINE} SELECT 'map', system, _table, _source, _row, _bad[1].column, _bad[1].raw,"
         f" {_reason_sql(entity)}, _load_id, NULL FROM _mapped WHERE len(_bad) > 0"
     )
-    # The raw table name is not on the mapped row; fill it from the mapping for this entity.
-    for system, mapping in ws.entities.get(entity, {}).items():
-        if system not in usable:
-            continue
-        con.execute(
-            f"UPDATE {QUARANTINE} SET tbl = ? WHERE stage = 'map' AND tbl IS NULL AND system = ?",
-            [mapping.from_, system],
-        )
     if ENTITIES[entity].has_status:
         con.execute(
-            f"INSERT INTO {UNMAPPED} SELECT {_lit(entity)}, system, 'status', status, count(*),"
+            f"INSERT INTO {UNMAPPED} SELECT {literal(entity)}, system, 'status', status, count(*),"
             f" list(source_id ORDER BY source_id)[1:5] FROM {staged_table(entity)}"
             f" WHERE status IS NOT NULL AND state IS NULL GROUP BY ALL ORDER BY system, status"
         )
@@ -157,12 +144,8 @@ def _distinct(con: duckdb.DuckDBPyConnection, fields: list[str]) -> list[str]:
     return [r[0] for r in con.execute(f"SELECT DISTINCT v FROM ({union})").fetchall()]
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _reason_sql(entity: str) -> str:
     return (
-        f"{_lit(entity + ': ')} || array_to_string(list_transform(_bad, lambda b: "
+        f"{literal(entity + ': ')} || array_to_string(list_transform(_bad, lambda b: "
         "coalesce(b.column || ' ', '') || coalesce('''' || left(b.raw, 80) || ''' ', '') || b.reason), '; ')"
     )

@@ -16,7 +16,7 @@ from trueup.config.loader import Located
 from trueup.config.models import Workspace
 from trueup.errors import Problem
 from trueup.ingest import probe
-from trueup.mapping.normalize import SQL_MACROS
+from trueup.mapping.compile import install_macros
 from trueup.model import ENTITIES
 from trueup.warehouse import ident
 
@@ -35,8 +35,7 @@ def mapping_problems(
     """
     problems: list[Problem] = []
     con = duckdb.connect()
-    for macro in SQL_MACROS:
-        con.execute(macro)
+    install_macros(con, ws)
     tables: dict[tuple[str, str], dict[str, str] | None] = {}
     try:
         for entity, per_system in ws.entities.items():

@@ -6,9 +6,11 @@ field's kind (see :mod:`trueup.model`) decides how its value is typed and normal
 
 from __future__ import annotations
 
+import duckdb
+
 from trueup.config.models import EntityMapping, Workspace, id_space
 from trueup.ingest.base import literal
-from trueup.mapping.normalize import date_formats
+from trueup.mapping.normalize import SQL_MACROS, date_formats
 from trueup.model import ENTITIES, Kind
 from trueup.warehouse import ident, raw_table
 
@@ -27,6 +29,13 @@ def timestamp_macro(ws: Workspace) -> str:
         f" ELSE timezone({literal(ws.timezone)}, COALESCE(TRY_CAST(trim(CAST(v AS VARCHAR)) AS TIMESTAMP),"
         f" try_strptime(trim(CAST(v AS VARCHAR)), {formats}))) END"
     )
+
+
+def install_macros(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
+    """The SQL macros mapping expressions are wrapped in (money, times, text, email and name keys)."""
+    for macro in SQL_MACROS:
+        con.execute(macro)
+    con.execute(timestamp_macro(ws))
 
 
 def derived_columns(field: str, kind: Kind) -> list[tuple[str, str]]:
@@ -127,7 +136,7 @@ def system_select(ws: Workspace, entity: str, system: str, mapping: EntityMappin
     else:
         outer.append("NULL::JSON AS extra")
     inner += ["_source", "_row", "_load_id", "_loaded_at"]
-    outer += ["_source", "_row", "_load_id", "_loaded_at"]
+    outer += ["_source", "_row", "_load_id", "_loaded_at", f"{literal(mapping.from_)} AS _table"]
     outer.append(f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL) AS _bad")
     where = f" WHERE ({mapping.where})" if mapping.where else ""
     return (
@@ -141,7 +150,10 @@ def mapped_select(ws: Workspace, entity: str, systems: list[str] | None = None) 
     mappings = {s: m for s, m in ws.entities.get(entity, {}).items() if systems is None or s in systems}
     if not mappings:
         columns = ", ".join(f"NULL::{t} AS {ident(c)}" for c, t in staged_columns(entity))
-        return f'SELECT {columns}, []::STRUCT("column" VARCHAR, raw VARCHAR, reason VARCHAR)[] AS _bad WHERE false'
+        return (
+            f"SELECT {columns}, NULL::VARCHAR AS _table,"
+            f' []::STRUCT("column" VARCHAR, raw VARCHAR, reason VARCHAR)[] AS _bad WHERE false'
+        )
     ctes = ",\n".join(
         f"{ident('from_' + s)} AS (\n  {system_select(ws, entity, s, m)}\n)" for s, m in mappings.items()
     )

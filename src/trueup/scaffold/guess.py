@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import duckdb
 
 from trueup.config.models import Workspace as Config
-from trueup.mapping.compile import timestamp_macro
-from trueup.mapping.normalize import SQL_MACROS
+from trueup.mapping.compile import install_macros as install_mapping_macros
 from trueup.model import ENTITIES, Kind
 from trueup.scaffold import vocab
 from trueup.scaffold.plan import Column, Guess, Plan, System, Table, plural
@@ -28,9 +27,7 @@ NOT_REFERENCES = ("DOUBLE", "FLOAT", "DECIMAL", "DATE", "TIME", "BOOLEAN", "STRU
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     """The same value readers the map step uses, so a guess that reads here reads in a run."""
-    for macro in SQL_MACROS:
-        con.execute(macro)
-    con.execute(timestamp_macro(Config(name="init", systems={})))
+    install_mapping_macros(con, Config(name="init", systems={}))
 
 
 def text(expr: str) -> str:
