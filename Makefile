@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO_DIR ?= examples/northwind
+DEMO_DIR ?= cedar-valley
+DEMO_SIZE ?= small
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -20,11 +21,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create the virtual environment and install trueup with its test tools
 
-demo: $(STAMP) ## Run the whole pipeline on the example company and show what it found
-	$(BIN)/trueup validate -w $(DEMO_DIR)
-	$(BIN)/trueup run -w $(DEMO_DIR)
-	$(BIN)/trueup quarantine -w $(DEMO_DIR)
-	$(BIN)/trueup sql -w $(DEMO_DIR) "SELECT entity, system, value, rows FROM unmapped_status"
+demo: $(STAMP) ## Build the demo company (DEMO_SIZE=small|medium|large), run trueup on it, show what it found
+	$(BIN)/trueup demo $(DEMO_DIR) --size $(DEMO_SIZE)
 
 lint: $(STAMP) ## ruff and mypy on src/
 	$(BIN)/ruff check src tests benchmarks
@@ -39,6 +37,6 @@ bench: $(STAMP) ## Run the benchmarks against their named peers (writes nothing;
 	$(BIN)/python benchmarks/ingest.py
 
 clean: ## Remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache examples/*/.trueup
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache examples/*/.trueup $(DEMO_DIR)
 
 .PHONY: help install demo lint test bench clean

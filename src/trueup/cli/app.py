@@ -160,6 +160,86 @@ def _print_outcome(outcome: Any) -> None:
 
 
 @app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Where to write the demo workspace.")] = Path(
+        "cedar-valley"
+    ),
+    size: Annotated[
+        str,
+        typer.Option("--size", help="small (2,000 jobs), medium (100,000), large (1,000,000) or a number."),
+    ] = "small",
+    seed: Annotated[int, typer.Option("--seed", help="The same seed and size write the same bytes.")] = 7,
+    clean: Annotated[
+        bool, typer.Option("--clean", help="A company whose systems agree: no debt at all.")
+    ] = False,
+    rate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rate", help="Change one injected problem's rate, e.g. job_not_invoiced=0.05 (repeatable)."
+        ),
+    ] = None,
+    no_run: Annotated[
+        bool, typer.Option("--no-run", help="Write the workspace only; do not run trueup on it.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a fictional contractor's workspace with known integration debt, and run trueup on it."""
+    from trueup import pipeline
+    from trueup.cli.progress import RichProgress
+    from trueup.demo import Rates, generate
+    from trueup.errors import TrueupError
+    from trueup.workspace import Workspace
+
+    overrides: dict[str, float] = {}
+    for item in rate or []:
+        key, _, value = item.partition("=")
+        try:
+            overrides[key.strip()] = float(value)
+        except ValueError:
+            raise TrueupError(f"--rate {item!r}: write name=number, e.g. job_not_invoiced=0.05") from None
+    try:
+        rates = Rates().with_overrides(overrides)
+    except ValueError as exc:
+        raise TrueupError(f"--rate: {exc}") from None
+    if clean and overrides:
+        raise TrueupError("--clean and --rate contradict each other: a clean company has no debt")
+
+    made = generate(directory, size=size, seed=seed, clean=clean, rates=rates)
+    outcome = None
+    if not no_run:
+        show = not as_json and err.is_terminal
+        with RichProgress(err, enabled=show) as progress:
+            outcome = pipeline.run(Workspace.open(made.root), progress=progress)
+    if as_json:
+        print_json({**made.as_dict(), "run": _outcome_json(outcome) if outcome else None})
+        return
+    rows = sum(made.files.values())
+    out.print(
+        f"[green]Wrote[/] {made.root}: Cedar Valley Home Services, {made.jobs:,} jobs, "
+        f"{rows:,} rows in {len(made.files)} files ({made.seconds:.1f} s)"
+        + (" [bold]with no debt[/]" if clean else "")
+    )
+    if outcome is not None:
+        _print_outcome(outcome)
+    truth = made.by_category()
+    summary = ", ".join(f"{k} {v}" for k, v in truth.items()) or "none"
+    out.print(
+        f"Ground truth (for scoring; trueup never reads it): {len(made.expected):,} injected problems: {summary}."
+    )
+    here = made.root
+    out.print("\nNext:")
+    for command in (
+        f'trueup sql -w {here} "SELECT * FROM unmapped_status"',
+        f'trueup sql -w {here} "SELECT system, count(*) FROM staged_invoice GROUP BY 1"',
+        f"trueup runs -w {here}",
+        f"head {here}/.truth/expected_findings.jsonl",
+    ):
+        out.print(f"  {command}", markup=False)
+    if outcome is not None and outcome.outcome == "partial":
+        raise typer.Exit(3)
+
+
+@app.command()
 def quarantine(
     workspace: WorkspaceOption = Path("."),
     system: Annotated[str | None, typer.Option(help="Only this system.")] = None,

@@ -1,0 +1,170 @@
+"""`trueup demo`: a fictional contractor's complete workspace, with known integration debt.
+
+    from trueup.demo import generate
+    demo = generate("cedar-valley", size="small", seed=7)
+
+writes `trueup.yaml`, every system's exports under `exports/`, and the ground truth under `.truth/`
+(every injected problem, and which records are the same real thing). The same size and seed write
+the same bytes. `clean=True` writes a company whose systems agree, with an empty ground truth.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from trueup.demo.debt import Rates
+from trueup.errors import TrueupError
+
+__all__ = ["SIZES", "Demo", "Rates", "generate", "parse_size"]
+
+SIZES = {"small": 2_000, "medium": 100_000, "large": 1_000_000}  # jobs
+RESPONSE_TIME = "2026-11-20T15:02:11.412-05:00"  # when the QuickBooks queries were answered
+TRUTH_DIR = ".truth"
+WRITTEN = ("trueup.yaml", "exports", TRUTH_DIR, ".trueup")  # what a demo owns in its folder
+
+
+@dataclass
+class Demo:
+    root: Path
+    jobs: int
+    seed: int
+    clean: bool
+    files: dict[str, int] = field(default_factory=dict)  # path -> rows
+    expected: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def by_category(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for line in self.expected:
+            counts[line["category"]] = counts.get(line["category"], 0) + 1
+        return dict(sorted(counts.items()))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "workspace": str(self.root),
+            "jobs": self.jobs,
+            "seed": self.seed,
+            "clean": self.clean,
+            "files": self.files,
+            "ground_truth": {"problems": len(self.expected), "by_category": self.by_category()},
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def parse_size(size: str | int) -> int:
+    """`small`, `medium`, `large` or a number of jobs."""
+    if isinstance(size, int) or str(size).replace("_", "").isdigit():
+        jobs = int(str(size).replace("_", ""))
+        if jobs < 100:
+            raise TrueupError(f"--size {size}: the demo needs at least 100 jobs")
+        return jobs
+    if size not in SIZES:
+        raise TrueupError(f"--size {size!r}: write small, medium, large or a number of jobs")
+    return SIZES[size]
+
+
+def generate(
+    directory: Path | str,
+    size: str | int = "small",
+    seed: int = 7,
+    clean: bool = False,
+    rates: Rates | None = None,
+) -> Demo:
+    """Write the demo workspace into `directory` (created, or replaced if it holds an earlier demo)."""
+    import numpy as np
+
+    from trueup.demo import debt, exports, frame, ids, sheet, truth, world
+
+    began = time.perf_counter()
+    root = _prepare(Path(directory))
+    jobs = parse_size(size)
+    rates = Rates.none() if clean else (rates or Rates())
+    rng = np.random.default_rng(seed)
+
+    company = world.build(rng, jobs)
+    debt.inject(rng, company, rates)
+    ids.assign(rng, company)
+    con = frame.load(company)
+    try:
+        files = exports.write_all(con, root, RESPONSE_TIME)
+        built = sheet.build(con, rng, rates)
+        sheet.write(built, root / "exports" / "friday.xlsx")
+        files["exports/friday.xlsx"] = len(built.rows)
+        reported = built.reported_revenue()
+        gaps = rates.config_gaps > 0
+        _write_config(root, jobs, seed, clean, gaps, reported)
+        lines = truth.expected_findings(con, built.edits, gaps, _reported_line(con, reported))
+        truth.write(con, root / TRUTH_DIR, lines)
+    finally:
+        con.close()
+    return Demo(root, len(company.jobs["id"]), seed, clean, files, lines, time.perf_counter() - began)
+
+
+def _prepare(root: Path) -> Path:
+    """An empty folder, or one holding an earlier demo (whose files are replaced)."""
+    if root.exists():
+        if not root.is_dir():
+            raise TrueupError(f"{root} is a file; give a folder for the demo workspace")
+        earlier = (root / TRUTH_DIR).is_dir()
+        if any(root.iterdir()) and not earlier:
+            raise TrueupError(
+                f"{root} is not empty and holds no earlier demo; give a new folder (nothing was written)"
+            )
+        for name in WRITTEN:
+            target = root / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    root.mkdir(parents=True, exist_ok=True)
+    return root.resolve()
+
+
+def _reported_line(con: Any, reported: Decimal) -> dict[str, Any] | None:
+    """Leadership's revenue figure against the one billing's invoices give (billing owns invoices)."""
+    row = con.execute(
+        "SELECT coalesce(sum(total), 0) FROM invoices WHERE in_billing"
+        " AND strftime(issued_at, '%Y-%m') = '2026-10'"
+    ).fetchone()
+    recomputed = Decimal(row[0]) / 100
+    if recomputed == reported:
+        return None
+    return {
+        "category": "corrected_reporting",
+        "kind": "reported_differs",
+        "entities": [{"entity": "reported", "system": None, "source_id": "revenue:2026-10"}],
+        "money": float(abs(reported - recomputed)),
+        "field": "revenue",
+        "cause": "design",
+        "detail": f"reported {reported} from the Friday sheet; the invoices say {recomputed}",
+    }
+
+
+def _write_config(root: Path, jobs: int, seed: int, clean: bool, gaps: bool, reported: Decimal) -> None:
+    import jinja2
+
+    from trueup.demo.handoffs import HANDOFFS, resolved
+
+    def flow(mapping: dict[str, Any]) -> str:
+        parts = [f"{key}: {json.dumps(value)}" for key, value in mapping.items() if value is not None]
+        return "{" + ", ".join(parts) + "}"
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("trueup.demo", "."), keep_trailing_newline=True, autoescape=False
+    )
+    env.filters["flow"] = flow
+    text = env.get_template("trueup.yaml.j2").render(
+        size=f"{jobs:,}",
+        seed=seed,
+        clean=clean,
+        gaps=gaps,
+        handoffs=[resolved(h, gaps) for h in HANDOFFS],
+        reported_revenue=f"{reported:.2f}",
+    )
+    (root / "trueup.yaml").write_text(text, encoding="utf-8")
