@@ -82,8 +82,8 @@ def generate(
     from trueup.demo import debt, exports, frame, ids, sheet, truth, world
 
     began = time.perf_counter()
-    root = _prepare(Path(directory))
     jobs = parse_size(size)
+    root = _prepare(Path(directory))
     rates = Rates.none() if clean else (rates or Rates())
     rng = np.random.default_rng(seed)
 

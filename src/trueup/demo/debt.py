@@ -70,8 +70,12 @@ class Rates:
 
 
 def take(rng: np.random.Generator, eligible: np.ndarray, rate: float) -> np.ndarray:
-    """A mask of rows chosen at `rate` among the eligible ones."""
-    return eligible & (rng.random(len(eligible)) < rate)
+    """A mask of rows chosen at `rate` among the eligible ones; at least one when the rate is not
+    zero and any row is eligible, so that a small company still shows every kind of problem."""
+    chosen = eligible & (rng.random(len(eligible)) < rate)
+    if rate > 0 and not chosen.any() and eligible.any():
+        chosen[rng.choice(np.flatnonzero(eligible))] = True
+    return chosen
 
 
 def vary(rng: np.random.Generator, world: World) -> None:

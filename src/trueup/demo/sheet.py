@@ -9,6 +9,7 @@ returned as ground truth.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -161,12 +162,19 @@ def write(sheet: Sheet, path: Path) -> None:
 
 
 def _rezip(data: bytes, path: Path) -> None:
-    """openpyxl stamps each part with the current time; give every part the same fixed one."""
+    """openpyxl stamps the zip entries and the document's modified time with the current time when
+    it saves; put the fixed time in both."""
+    stamp = datetime(*FIXED_TIME).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as source,
         zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
     ):
         for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                content = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\g<2>", content
+                )
             info = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, source.read(item.filename))
+            target.writestr(info, content)
