@@ -15,7 +15,9 @@ def test_demo_writes_runs_and_prints_the_next_steps(tmp_path: Path) -> None:
     assert "Cedar Valley Home Services" in shown.stdout and "Next:" in shown.stdout
     assert "Traceback" not in shown.stderr
 
-    again = trueup("demo", str(target), "--size", "300", "--seed", "2", "--json")  # an earlier demo is replaced
+    again = trueup(
+        "demo", str(target), "--size", "300", "--seed", "2", "--json"
+    )  # an earlier demo is replaced
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)
     assert report["run"]["outcome"] == "succeeded"

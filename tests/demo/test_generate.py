@@ -84,6 +84,45 @@ def test_a_clean_company_has_no_debt(tmp_path: Path, run_workspace) -> None:
         WHERE b.system = 'billing' AND (a.number IS NULL OR a.amount <> b.amount)
     """).fetchone()
     assert differ == (0,)
+    # no mapped field is empty in every row (that would be a mapping mistake, itself a finding)
+    from trueup.model import ENTITIES
+    from trueup.workspace import Workspace
+
+    for entity, systems in Workspace.open(made.root).config.entities.items():
+        for system, mapping in systems.items():
+            for field in mapping.fields:
+                column = field if field in ENTITIES[entity].fields else None
+                assert column, (entity, field)
+                filled = con.execute(
+                    f"SELECT count({column}) FROM staged_{entity} WHERE system = ?", [system]
+                ).fetchone()
+                assert filled and filled[0] > 0, f"{entity}.{field} from {system} is always empty"
+            for name in mapping.extra:
+                filled = con.execute(
+                    f"SELECT count(extra->>'{name}') FROM staged_{entity} WHERE system = ?", [system]
+                ).fetchone()
+                assert filled and filled[0] > 0, f"{entity} extra {name} from {system} is always empty"
+    # the same customer agrees everywhere once case, spacing and formats are normalised
+    differing = con.execute("""
+        SELECT a.system, b.system, count(*) FILTER (a.name_key <> b.name_key),
+          count(*) FILTER (a.email_norm <> b.email_norm), count(*) FILTER (a.phone_e164 <> b.phone_e164),
+          count(*) FILTER (a.address_key <> b.address_key), count(*) FILTER (a.company_key <> b.company_key),
+          count(*) FILTER (a.city <> b.city OR a.postal_code <> b.postal_code), count(*)
+        FROM staged_customer a JOIN truth_ids ta ON ta.system = a.system AND ta.source_id = a.source_id
+        JOIN truth_ids tb ON tb.true_id = ta.true_id AND tb.system > ta.system
+        JOIN staged_customer b ON b.system = tb.system AND b.source_id = tb.source_id
+        WHERE ta.entity = 'customer' AND tb.entity = 'customer' GROUP BY 1, 2
+    """).fetchall()
+    assert len(differing) == 3
+    for row in differing:
+        assert row[2:8] == (0, 0, 0, 0, 0, 0) and row[8] > 0, row
+    # the sheet holds exactly what dispatch and the ledger say
+    sheet_differs = con.execute("""
+        SELECT count(*) FROM staged_job s JOIN staged_job d ON d.system = 'dispatch' AND d.number = s.number
+        WHERE s.system = 'friday_sheet' AND (s.amount <> d.amount OR s.technician <> d.technician
+          OR s.completed_at <> d.completed_at OR s.branch <> d.branch OR s.service_line <> d.service_line)
+    """).fetchone()
+    assert sheet_differs == (0,)
     # and the sheet leadership reads adds up to what billing invoiced
     config = (made.root / "trueup.yaml").read_text()
     reported = float(config.split("metric: revenue, period: '2026-10', value: ")[1].split(",")[0])

@@ -90,7 +90,9 @@ def generate(
     company = world.build(rng, jobs)
     debt.inject(rng, company, rates)
     ids.assign(rng, company)
-    con = frame.load(company)
+    con = frame.load(company, spill_to=root / ".trueup-demo.tmp")
+    jobs = len(company.jobs["id"])
+    del company  # DuckDB holds the world now; the arrays would double the memory
     try:
         files = exports.write_all(con, root, RESPONSE_TIME)
         built = sheet.build(con, rng, rates)
@@ -98,12 +100,13 @@ def generate(
         files["exports/friday.xlsx"] = len(built.rows)
         reported = built.reported_revenue()
         gaps = rates.config_gaps > 0
-        _write_config(root, jobs, seed, clean, gaps, reported)
+        _write_config(root, jobs, seed, clean, gaps, rates.retired_id_residue > 0, reported)
         lines = truth.expected_findings(con, built.edits, gaps, _reported_line(con, reported))
         truth.write(con, root / TRUTH_DIR, lines)
     finally:
         con.close()
-    return Demo(root, len(company.jobs["id"]), seed, clean, files, lines, time.perf_counter() - began)
+        shutil.rmtree(root / ".trueup-demo.tmp", ignore_errors=True)
+    return Demo(root, jobs, seed, clean, files, lines, time.perf_counter() - began)
 
 
 def _prepare(root: Path) -> Path:
@@ -146,7 +149,9 @@ def _reported_line(con: Any, reported: Decimal) -> dict[str, Any] | None:
     }
 
 
-def _write_config(root: Path, jobs: int, seed: int, clean: bool, gaps: bool, reported: Decimal) -> None:
+def _write_config(
+    root: Path, jobs: int, seed: int, clean: bool, gaps: bool, residue: bool, reported: Decimal
+) -> None:
     import jinja2
 
     from trueup.demo.handoffs import HANDOFFS, resolved
@@ -164,6 +169,7 @@ def _write_config(root: Path, jobs: int, seed: int, clean: bool, gaps: bool, rep
         seed=seed,
         clean=clean,
         gaps=gaps,
+        residue=residue,
         handoffs=[resolved(h, gaps) for h in HANDOFFS],
         reported_revenue=f"{reported:.2f}",
     )

@@ -8,7 +8,6 @@ by their ids so the same seed writes the same bytes.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +21,16 @@ class Export:
     path: str  # relative to the workspace
     sql: str
     envelope: str | None = None  # QuickBooks Online entity name: the file is a QueryResponse
+    # A large export is written in parts by ranges of this table's ids (the SQL filters on
+    # __LO__ <= id < __HI__), so that sorting and nesting never hold the whole file in memory.
+    parts_of: str | None = None
 
 
-# Views shared by several exports: what each system calls a customer and where dispatch knows it.
+PART_ROWS = 100_000
+
+
+# Tables shared by several exports (built once: the large ones are read in parts): what each
+# system calls a customer, each job as dispatch shows it, each invoice as billing and the ledger do.
 VIEWS = """
 CREATE OR REPLACE TEMP VIEW crm_people AS SELECT p.*,
   cased(first_name, crm_case) AS crm_first, cased(last_name, crm_case) AS crm_last
@@ -35,37 +41,37 @@ CREATE OR REPLACE TEMP VIEW dispatch_people AS SELECT p.*,
   cased(CASE WHEN dispatch_name_variant = 2 THEN swapped(last_name, typo_at) ELSE last_name END, dispatch_case) AS d_last
 FROM people p WHERE in_dispatch;
 
-CREATE OR REPLACE TEMP VIEW dispatch_clients AS SELECT *,
+CREATE OR REPLACE TEMP TABLE dispatch_clients AS SELECT *,
   coalesce(company, d_first || ' ' || d_last) AS display_name
 FROM dispatch_people;
 
-CREATE OR REPLACE TEMP VIEW ledger_people AS SELECT p.*,
+CREATE OR REPLACE TEMP TABLE ledger_people AS SELECT p.*,
   cased(CASE WHEN ledger_name_variant = 1 THEN nickname(first) ELSE first_name END, ledger_case) AS l_first,
   cased(CASE WHEN ledger_name_variant = 2 THEN swapped(last_name, typo_at) ELSE last_name END, ledger_case) AS l_last
 FROM people p WHERE in_ledger;
 
-CREATE OR REPLACE TEMP VIEW shown_jobs AS SELECT j.*,
+CREATE OR REPLACE TEMP TABLE shown_jobs AS SELECT j.*,
   j.price + j.tax + j.amount_delta AS dispatch_total,
   CASE
     WHEN j.state = 'scheduled' THEN 'Upcoming'
     WHEN j.state = 'in_progress' THEN 'Today'
     WHEN j.state = 'on_hold' THEN CASE WHEN j.unmapped_status THEN 'Awaiting Parts' ELSE 'Action Required' END
-    WHEN j.state = 'cancelled' THEN 'Archived'
+    WHEN j.state = 'cancelled' OR j.price = 0 THEN 'Archived'  -- nothing to bill
     WHEN i.in_billing THEN 'Archived'
     ELSE 'Requires Invoicing'
   END AS status
 FROM jobs j LEFT JOIN invoices i ON i.id = j.invoice AND i.in_billing AND NOT i.premature
 WHERE j.exported;
 
-CREATE OR REPLACE TEMP VIEW billing_invoices AS SELECT i.*,
+CREATE OR REPLACE TEMP TABLE billing_invoices AS SELECT i.*,
   j.number AS job_number,
   CASE WHEN i.stalled OR i.not_reflected THEN 0 ELSE i.paid END AS billing_paid
 FROM invoices i JOIN jobs j ON j.id = i.job WHERE i.in_billing;
 
-CREATE OR REPLACE TEMP VIEW ledger_invoices AS SELECT i.*,
+CREATE OR REPLACE TEMP TABLE ledger_invoices AS SELECT i.*,
   j.number AS job_number,
   i.total + i.ledger_delta + CASE WHEN i.tax_twice THEN i.tax ELSE 0 END AS ledger_total
-FROM invoices i JOIN jobs j ON j.id = i.job WHERE i.in_ledger;
+FROM invoices i JOIN jobs j ON j.id = i.job WHERE i.in_ledger ORDER BY i.id;
 """
 
 HUBSPOT = (
@@ -155,7 +161,7 @@ JOBBER = (
         """
         SELECT l.property_id AS "Property ID", c.dispatch_id AS "Client ID",
           street_line(l.street_no, l.street, l.street_type, 0, c.dispatch_abbreviate) AS "Street 1",
-          CASE WHEN l.unit > 0 THEN 'Unit ' || l.unit END AS "Street 2",
+          CASE WHEN l.unit > 0 THEN 'Apt ' || l.unit END AS "Street 2",
           town(l.branch, l.town) AS "City", 'OH' AS "State", zip(l.branch, l.town) AS "Zip code",
           'United States' AS "Country"
         FROM locations l JOIN dispatch_clients c ON c.id = l.customer ORDER BY l.property_id
@@ -266,12 +272,13 @@ QUICKBOOKS = (
               'SalesItemLineDetail': {'ItemRef': {'value': CAST(item + 1 AS VARCHAR), 'name': item_name(item)},
                 'Qty': 1, 'UnitPrice': dollars(amount),
                 'TaxCodeRef': {'value': CASE WHEN item = 1 THEN 'TAX' ELSE 'NON' END}}} ORDER BY line_no) AS lines
-          FROM lines GROUP BY invoice
+          FROM lines WHERE invoice >= __LO__ AND invoice < __HI__ GROUP BY invoice
         ),
+        part AS (SELECT * FROM ledger_invoices WHERE id >= __LO__ AND id < __HI__),
         copies AS (
-          SELECT *, ledger_id AS txn_id, paid AS ledger_paid FROM ledger_invoices
+          SELECT *, ledger_id AS txn_id, paid AS ledger_paid FROM part
           UNION ALL
-          SELECT *, dup_ledger_id AS txn_id, 0 AS ledger_paid FROM ledger_invoices WHERE duplicated
+          SELECT *, dup_ledger_id AS txn_id, 0 AS ledger_paid FROM part WHERE duplicated
         )
         SELECT CAST(i.txn_id AS VARCHAR) AS "Id", '0' AS "SyncToken", 'INV-' || i.number AS "DocNumber",
           strftime(i.issued_at, '%Y-%m-%d') AS "TxnDate",
@@ -285,9 +292,10 @@ QUICKBOOKS = (
           {'CreateTime': qbo_time(i.posted_at + to_minutes(CASE WHEN i.txn_id = i.ledger_id THEN 0 ELSE 3 END)),
            'LastUpdatedTime': qbo_time(i.posted_at)} AS "MetaData"
         FROM copies i JOIN l ON l.invoice = i.id JOIN ledger_people c ON c.id = i.customer
-        ORDER BY i.txn_id
+        ORDER BY i.id, i.txn_id
         """,
         envelope="Invoice",
+        parts_of="invoices",
     ),
     Export(
         "exports/qbo/payments.json",
@@ -301,9 +309,10 @@ QUICKBOOKS = (
             AS "Line",
           {'CreateTime': qbo_time(p.paid_at), 'LastUpdatedTime': qbo_time(p.paid_at)} AS "MetaData"
         FROM payments p JOIN invoices i ON i.id = p.invoice JOIN ledger_people c ON c.id = p.customer
-        WHERE p.in_ledger ORDER BY p.ledger_id
+        WHERE p.in_ledger AND p.id >= __LO__ AND p.id < __HI__ ORDER BY p.ledger_id
         """,
         envelope="Payment",
+        parts_of="payments",
     ),
 )
 
@@ -320,24 +329,39 @@ def write_all(con: duckdb.DuckDBPyConnection, root: Path, response_time: str) ->
         if export.envelope:
             counts[export.path] = _write_envelope(con, export, target, response_time)
         else:
-            con.execute(f"COPY ({export.sql}) TO {literal(str(target))} (HEADER, DELIMITER ',')")
-            counts[export.path] = _count(con, export.sql)
+            counts[export.path] = _copy(con, export.sql, target, "HEADER, DELIMITER ','")
     return counts
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()
+def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, options: str) -> int:
+    row = con.execute(f"COPY ({sql}) TO {literal(str(target))} ({options})").fetchone()
     return int(row[0]) if row else 0
 
 
+def _parts(con: duckdb.DuckDBPyConnection, export: Export) -> list[tuple[int, int]]:
+    if not export.parts_of:
+        return [(0, 0)]
+    row = con.execute(f"SELECT coalesce(max(id), -1) + 1 FROM {export.parts_of}").fetchone()
+    top = int(row[0]) if row else 0
+    return [(lo, lo + PART_ROWS) for lo in range(0, max(top, 1), PART_ROWS)]
+
+
 def _write_envelope(con: duckdb.DuckDBPyConnection, export: Export, target: Path, response_time: str) -> int:
-    """A QuickBooks Online query response: {"QueryResponse": {"<Entity>": [...], ...}, "time": ...}."""
-    body = target.with_suffix(".body")
-    con.execute(f"COPY ({export.sql}) TO {literal(str(body))} (FORMAT json, ARRAY true)")
-    rows = _count(con, export.sql)
-    with target.open("wb") as out, body.open("rb") as records:
-        out.write(f'{{"QueryResponse": {{"{export.envelope}": '.encode())
-        shutil.copyfileobj(records, out, 1 << 20)
-        out.write(f', "startPosition": 1, "maxResults": {rows}}}, "time": "{response_time}"}}\n'.encode())
-    body.unlink()
+    """A QuickBooks Online query response: {"QueryResponse": {"<Entity>": [...], ...}, "time": ...}.
+
+    Each part is written by DuckDB as one JSON record a line; records hold no raw line breaks, so
+    joining the lines with commas makes the array."""
+    part_file = target.with_suffix(".part")
+    rows = 0
+    with target.open("wb") as out:
+        out.write(f'{{"QueryResponse": {{"{export.envelope}": [\n'.encode())
+        for lo, hi in _parts(con, export):
+            sql = export.sql.replace("__LO__", str(lo)).replace("__HI__", str(hi))
+            written = _copy(con, sql, part_file, "FORMAT json")
+            if written:
+                out.write(b",\n" if rows else b"")
+                out.write(part_file.read_bytes().rstrip(b"\n").replace(b"\n", b",\n"))
+            rows += written
+        out.write(f'\n], "startPosition": 1, "maxResults": {rows}}}, "time": "{response_time}"}}\n'.encode())
+    part_file.unlink(missing_ok=True)
     return rows

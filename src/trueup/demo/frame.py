@@ -3,6 +3,8 @@ customer (names, addresses, phones, emails), from which every vendor's spelling 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -18,10 +20,15 @@ def sql_list(values: tuple[str, ...] | list[str]) -> str:
     return "[" + ", ".join(literal(v) for v in values) + "]"
 
 
-def load(world: World) -> duckdb.DuckDBPyConnection:
+MEMORY_LIMIT = "1GB"  # beyond it DuckDB spills to disk, so a large company fits a small machine
+
+
+def load(world: World, spill_to: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory database holding the world, with the macros the exporters use."""
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = {literal(str(spill_to))}")
     con.execute("SET TimeZone = 'America/New_York'")
     for name in TABLES:
         table: dict[str, np.ndarray] = getattr(world, name)

@@ -8,9 +8,6 @@ returned as ground truth.
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,10 +17,10 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from trueup.demo.debt import Rates
+from trueup.demo.debt import Rates, take
 
 SHEET = "Jobs to cash"
-SINCE = "2026-09-01"
+SINCE = "2026-10-01"  # the sheet holds the weeks of the reported month and after
 REPORTED_PERIOD = "2026-10"
 COLUMNS = [
     "Week", "Job #", "Customer", "Branch", "Service", "Technician", "Completed",
@@ -38,12 +35,12 @@ WITH one_invoice AS (
   SELECT * FROM ledger_invoices QUALIFY row_number() OVER (PARTITION BY job ORDER BY ledger_id) = 1
 )
 SELECT 'Week ' || strftime(j.completed_at, '%V') AS week, j.number, c.display_name, branch_name(j.branch),
-  service_line(j.line), t.name, CAST(j.completed_at AS DATE), dollars(j.dispatch_total),
+  service_line(j.line), t.name, j.completed_at, dollars(j.dispatch_total),
   CASE WHEN i.id IS NOT NULL THEN 'INV-' || i.number END, CAST(i.issued_at AS DATE), dollars(i.ledger_total),
   CASE WHEN i.id IS NULL THEN NULL WHEN i.paid >= i.ledger_total THEN 'Y' WHEN i.paid > 0 THEN 'Part' ELSE 'N' END
 FROM shown_jobs j JOIN dispatch_clients c ON c.id = j.customer JOIN technicians t ON t.id = j.technician
 LEFT JOIN one_invoice i ON i.job = j.id
-WHERE j.state = 'completed' AND j.completed_at >= TIMESTAMP '{SINCE}'
+WHERE j.state = 'completed' AND (j.completed_at >= TIMESTAMP '{SINCE}' OR i.issued_at >= TIMESTAMP '{SINCE}')
 ORDER BY j.completed_at, j.number
 """
 
@@ -113,8 +110,8 @@ def build(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, rates: Rates
 
     if rates.config_gaps > 0:  # the person's own columns: no system has them
         sheet.columns += ADDED_COLUMNS
-        adjust = rng.random(len(kept)) < 0.01
-        note = rng.random(len(kept)) < 0.05
+        adjust = take(rng, np.ones(len(kept), bool), 0.01)  # at least one of each, so no added
+        note = take(rng, np.ones(len(kept), bool), 0.05)  # column is ever entirely empty
         for r, row in enumerate(sheet.rows):
             adj = (
                 row[at["Invoice Amount"]] - 25
@@ -141,40 +138,22 @@ def _plain(value: Any) -> Any:
 
 
 def write(sheet: Sheet, path: Path) -> None:
-    """An XLSX workbook with a title row above the header, written byte for byte the same each time."""
-    from openpyxl import Workbook
+    """An XLSX workbook with a title row above the header, the same bytes every time.
 
-    book = Workbook(write_only=True)
-    moment = datetime(*FIXED_TIME)
-    book.properties.created = book.properties.modified = moment
-    book.properties.creator = book.properties.lastModifiedBy = "Dana Whitfield"
-    ws = book.create_sheet(SHEET)
-    ws.append(["Cedar Valley Home Services: weekly job-to-cash reconciliation (updated Fri 20 Nov)"])
-    ws.append(sheet.columns)
-    for row in sheet.rows:
-        ws.append(row)
-    summary = book.create_sheet("Summary")
-    summary.append(["Period", "Revenue"])
-    summary.append([REPORTED_PERIOD, sheet.reported_revenue()])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    _rezip(buffer.getvalue(), path)
+    XlsxWriter streams rows to disk (constant memory), twice as fast as openpyxl's writer; it
+    stamps every part with a fixed date and the document with the `created` time given here."""
+    import xlsxwriter
 
-
-def _rezip(data: bytes, path: Path) -> None:
-    """openpyxl stamps the zip entries and the document's modified time with the current time when
-    it saves; put the fixed time in both."""
-    stamp = datetime(*FIXED_TIME).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for item in source.infolist():
-            content = source.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                content = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\g<2>", content
-                )
-            info = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, content)
+    book = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "default_date_format": "yyyy-mm-dd", "strings_to_numbers": False}
+    )
+    book.set_properties({"author": "Dana Whitfield", "created": datetime(*FIXED_TIME)})
+    ws = book.add_worksheet(SHEET)
+    ws.write_row(0, 0, ["Cedar Valley Home Services: weekly job-to-cash reconciliation (updated Fri 20 Nov)"])
+    ws.write_row(1, 0, sheet.columns)
+    for r, row in enumerate(sheet.rows, start=2):
+        ws.write_row(r, 0, row)
+    summary = book.add_worksheet("Summary")
+    summary.write_row(0, 0, ["Period", "Revenue"])
+    summary.write_row(1, 0, [REPORTED_PERIOD, sheet.reported_revenue()])
+    book.close()
