@@ -165,7 +165,8 @@ def _invoices(rng: np.random.Generator, world: World, r: Rates) -> None:
 
     posted_due = np.asarray(inv["issued_at"] + DAY < AS_OF)
     inv["not_posted"] = claim(posted_due, r.invoice_not_posted)
-    inv["in_ledger"] = inv["in_billing"] & ~inv["not_posted"]
+    # the export was taken at AS_OF: an invoice the sync would post after that is not there yet
+    inv["in_ledger"] = inv["in_billing"] & ~inv["not_posted"] & (inv["posted_at"] <= AS_OF)
     inv["tax_twice"] = claim(
         (inv["branch"] == TAX_TWICE_BRANCH)
         & (inv["tax"] > 0)
@@ -245,7 +246,7 @@ def _premature(rng: np.random.Generator, world: World) -> None:
         "subtotal": price,
         "tax": tax,
         "total": price + tax,
-        "posted_at": issued + rng.integers(2, 18 * 60, k) * MINUTE,
+        "posted_at": np.minimum(issued + rng.integers(2, 18 * 60, k) * MINUTE, AS_OF),
         "clerk": rng.integers(len(words.OFFICE_STAFF), size=k),
         "paid": np.zeros(k, dtype=np.int64),
     }

@@ -49,10 +49,11 @@ def assign(rng: np.random.Generator, world: World) -> None:
     txn = rank(times, present, 148)
     inv["ledger_id"], inv["dup_ledger_id"], pays["ledger_id"] = txn[:n_i], txn[n_i : 2 * n_i], txn[2 * n_i :]
 
-    first_posted = np.full(n_c, np.datetime64("NaT"), dtype="datetime64[s]")
+    # A customer appears in the ledger with their first posted invoice.
+    never = np.datetime64("2100-01-01T00:00", "s")
+    first_posted = np.full(n_c, never)
     posted = np.flatnonzero(inv["in_ledger"])
-    order = posted[np.argsort(inv["posted_at"][posted], kind="stable")[::-1]]
-    first_posted[inv["customer"][order]] = inv["posted_at"][order]  # the earliest write wins
-    c["in_ledger"] = ~np.isnat(first_posted)
+    np.minimum.at(first_posted, inv["customer"][posted], inv["posted_at"][posted])
+    c["in_ledger"] = first_posted < never
     c["ledger_created_at"] = first_posted - np.timedelta64(40, "s")
     c["ledger_id"] = rank(first_posted, c["in_ledger"], 1)
