@@ -22,7 +22,6 @@ import duckdb
 from trueup import failpoints
 from trueup.config.models import FilesSource, FileTable, SqlSource
 from trueup.errors import SourceError, TransientError
-from trueup.ingest import sql
 from trueup.ingest.base import META_COLUMNS, FileLoad, LoadMeta, literal
 from trueup.ingest.probe import READERS, file_format
 from trueup.runtime import StepContext, StepResult
@@ -192,6 +191,8 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, key: str, reader: Callable[[
 def _load_query(
     ctx: StepContext, system: str, table: str, source: SqlSource, result: StepResult
 ) -> list[Loaded] | None:
+    from trueup.ingest import sql  # SQLAlchemy and pyarrow, only for SQL sources
+
     spec = source.table(table)
     described = sql.describe(spec)
     meta = LoadMeta(load_id=ctx.new_load_id(), loaded_at=ctx.started_at, source=described)

@@ -9,14 +9,17 @@ the rest load.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from trueup.config.models import FileTable
 from trueup.errors import SourceError
 from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, literal
 from trueup.warehouse import ident
+
+if TYPE_CHECKING:
+    pass
 
 
 def read(
@@ -94,6 +97,8 @@ def _top_keys(con: duckdb.DuckDBPyConnection, reader: str) -> list[str]:
 
 
 def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, into: str, meta: LoadMeta) -> FileLoad:
+    import pyarrow as pa  # imported on use: only rows built in Python need it
+
     numbers: list[int] = []
     texts: list[str] = []
     with path.open("rb") as handle:

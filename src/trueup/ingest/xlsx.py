@@ -12,14 +12,16 @@ import zipfile
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from trueup.config.models import FileTable
 from trueup.errors import SourceError
 from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, create_from_arrow, unique_names
+
+if TYPE_CHECKING:
+    pass
 
 MAX_UNCOMPRESSED = 1 << 30  # 1 GiB of XML in all
 MAX_RATIO = 200  # uncompressed / compressed for any part larger than 1 MiB
@@ -68,6 +70,7 @@ def read(
     con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta, scratch: Path
 ) -> FileLoad:
     import openpyxl
+    import pyarrow as pa  # imported on use: only rows built in Python need it
 
     check_zip(path, meta.source)
     try:

@@ -9,8 +9,9 @@ quarantine with their file and line; status values with no mapping are counted i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pyarrow as pa
 
 from trueup.config.models import Workspace as Config
 from trueup.errors import ConfigError
@@ -23,11 +24,16 @@ from trueup.model import ENTITIES, Kind
 from trueup.runtime import StepContext, StepResult
 from trueup.warehouse import ident, scalar, staged_table
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 UNMAPPED = "unmapped_status"
 
 
 def _status_map(ws: Config) -> pa.Table:
     """One row per (entity, system, value): values match without regard to case or spaces."""
+    import pyarrow as pa  # imported on use: `trueup run --step ingest` never needs it
+
     states: dict[tuple[str, str, str], str] = {}
     for entity, per_system in ws.statuses.items():
         for system, vocabulary in per_system.items():
@@ -106,13 +112,16 @@ def _usable(con: duckdb.DuckDBPyConnection, ws: Config, entity: str, result: Ste
 def _build(
     con: duckdb.DuckDBPyConnection, ctx: StepContext, entity: str, usable: list[str], result: StepResult
 ) -> None:
+    import pyarrow as pa
+
     ws = ctx.workspace.config
+    norm = pa.schema([("raw", pa.string()), ("norm", pa.string())])
     con.execute(f"CREATE OR REPLACE TEMP TABLE _mapped AS {mapped_select(ws, entity, usable)}")
     fields = ENTITIES[entity].fields
     phones = _distinct(con, [f for f, k in fields.items() if k is Kind.PHONE])
     addresses = _distinct(con, [f for f, k in fields.items() if k is Kind.ADDRESS])
-    con.register("_norm_phone", pa.table(phone_table(phones, ws.country), schema=_NORM))
-    con.register("_norm_address", pa.table(address_table(addresses), schema=_NORM))
+    con.register("_norm_phone", pa.table(phone_table(phones, ws.country), schema=norm))
+    con.register("_norm_address", pa.table(address_table(addresses), schema=norm))
     try:
         con.execute(f"CREATE OR REPLACE TABLE {staged_table(entity)} AS {staged_select(entity, '_mapped')}")
     finally:
@@ -130,9 +139,6 @@ def _build(
         )
     result.counts[f"staged.{entity}"] = scalar(con, f"SELECT count(*) FROM {staged_table(entity)}")
     con.execute("DROP TABLE _mapped")
-
-
-_NORM = pa.schema([("raw", pa.string()), ("norm", pa.string())])
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, fields: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from trueup.database import engine_url
 from trueup.errors import TransientError
-from trueup.state.models import Run, RunStep
+from trueup.state.models import Base, Run, RunStep
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -38,8 +38,18 @@ class StateStore:
         self.migrate()
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision; cheap when it is already there."""
-        if self._current_revision() == _head_revision():
+        """Bring the schema to the newest revision; cheap when it is already there.
+
+        An empty database gets the models' tables and is stamped at the newest revision, as
+        Alembic's own recipe for a new database does, without importing Alembic (a fifth of a
+        second on every new workspace); `tests/state/test_schema.py` proves the models and the
+        migrations build the same schema. A database at an older revision is upgraded by Alembic.
+        """
+        current, head = self._current_revision(), _head_revision()
+        if current == head:
+            return
+        if current is None and head and self._is_empty():
+            self._create(head)
             return
         from alembic import command
         from alembic.config import Config
@@ -50,6 +60,26 @@ class StateStore:
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise TransientError(
+                f"cannot open the state store: {str(exc.orig).strip().splitlines()[0]}"
+            ) from None
+
+    def _is_empty(self) -> bool:
+        with self.engine.connect() as conn:
+            return not inspect(conn).get_table_names()
+
+    def _create(self, head: str) -> None:
+        try:
+            with self.engine.begin() as conn:
+                Base.metadata.create_all(conn)
+                conn.execute(
+                    text(
+                        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL,"
+                        " CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+                    )
+                )
+                conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": head})
         except OperationalError as exc:
             raise TransientError(
                 f"cannot open the state store: {str(exc.orig).strip().splitlines()[0]}"

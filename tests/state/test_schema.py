@@ -1,0 +1,98 @@
+"""The models and the migrations describe one schema, so a new store can be built from either."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from trueup.state.models import Base
+from trueup.state.store import StateStore, _head_revision
+
+
+def _by_alembic(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from trueup.state.store import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    engine.dispose()
+
+
+def _schema(url: str) -> dict:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        seen = inspect(conn)
+        schema = {
+            table: (
+                sorted((c["name"], str(c["type"]), c["nullable"]) for c in seen.get_columns(table)),
+                sorted(tuple(i["column_names"]) for i in seen.get_indexes(table)),
+                sorted(tuple(f["constrained_columns"]) for f in seen.get_foreign_keys(table)),
+                seen.get_pk_constraint(table)["constrained_columns"],
+            )
+            for table in seen.get_table_names()
+        }
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    return {"tables": schema, "version": version}
+
+
+def test_the_models_match_the_migrations(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    _by_alembic(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_a_new_store_built_from_the_models_equals_a_migrated_one(tmp_path: Path) -> None:
+    migrated, created = f"sqlite:///{tmp_path / 'migrated.db'}", f"sqlite:///{tmp_path / 'created.db'}"
+    _by_alembic(migrated)
+    StateStore(created).close()
+    assert _schema(created) == _schema(migrated)
+    assert _schema(created)["version"] == _head_revision()
+
+
+@pytest.fixture
+def new_pg_database() -> Iterator[Callable[[], str]]:
+    """Empty databases on the real PostgreSQL server, dropped afterwards."""
+    from tests.conftest import PG_ADMIN_URL, _postgres_or_fail
+
+    _postgres_or_fail()
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+
+    def new() -> str:
+        name = f"trueup_schema_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+    yield new
+    with admin.connect() as conn:
+        for name in made:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.postgres
+def test_the_same_on_postgresql(new_pg_database: Callable[[], str]) -> None:
+    migrated, created = new_pg_database(), new_pg_database()
+    _by_alembic(migrated)
+    StateStore(created).close()
+    assert _schema(created) == _schema(migrated)
