@@ -204,11 +204,10 @@ def demo(
     if clean and overrides:
         raise TrueupError("--clean and --rate contradict each other: a clean company has no debt")
 
-    made = generate(directory, size=size, seed=seed, clean=clean, rates=rates)
     outcome = None
-    if not no_run:
-        show = not as_json and err.is_terminal
-        with RichProgress(err, enabled=show) as progress:
+    with RichProgress(err, enabled=not as_json and err.is_terminal) as progress:
+        made = generate(directory, size=size, seed=seed, clean=clean, rates=rates, progress=progress)
+        if not no_run:
             outcome = pipeline.run(Workspace.open(made.root), progress=progress)
     if as_json:
         print_json({**made.as_dict(), "run": _outcome_json(outcome) if outcome else None})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -20,13 +21,16 @@ from typing import Any
 
 from trueup.demo.debt import Rates
 from trueup.errors import TrueupError
+from trueup.runtime import Progress, QuietProgress
 
 __all__ = ["SIZES", "Demo", "Rates", "generate", "parse_size"]
 
 SIZES = {"small": 2_000, "medium": 100_000, "large": 1_000_000}  # jobs
 RESPONSE_TIME = "2026-11-20T15:02:11.412-05:00"  # when the QuickBooks queries were answered
 TRUTH_DIR = ".truth"
-WRITTEN = ("trueup.yaml", "exports", TRUTH_DIR, ".trueup")  # what a demo owns in its folder
+SHEET_FILE = "exports/friday.xlsx"
+SPILL_DIR = ".trueup-demo.tmp"  # DuckDB's spill folder while a large company is written
+WRITTEN = ("trueup.yaml", "exports", TRUTH_DIR, ".trueup", SPILL_DIR)  # what a demo owns in its folder
 
 
 @dataclass
@@ -75,38 +79,55 @@ def generate(
     seed: int = 7,
     clean: bool = False,
     rates: Rates | None = None,
+    progress: Progress | None = None,
 ) -> Demo:
     """Write the demo workspace into `directory` (created, or replaced if it holds an earlier demo)."""
     import numpy as np
 
-    from trueup.demo import debt, exports, frame, ids, sheet, truth, world
+    from trueup.demo import debt, exports, frame, ids, world
 
     began = time.perf_counter()
-    jobs = parse_size(size)
+    requested = parse_size(size)
     root = _prepare(Path(directory))
     rates = Rates.none() if clean else (rates or Rates())
     rng = np.random.default_rng(seed)
 
-    company = world.build(rng, jobs)
+    company = world.build(rng, requested)
     debt.inject(rng, company, rates)
     ids.assign(rng, company)
-    con = frame.load(company, spill_to=root / ".trueup-demo.tmp")
-    jobs = len(company.jobs["id"])
+    con = frame.load(company, spill_to=root / SPILL_DIR)
+    made = Demo(root, len(company.jobs["id"]), seed, clean)
     del company  # DuckDB holds the world now; the arrays would double the memory
     try:
-        files = exports.write_all(con, root, RESPONSE_TIME)
-        built = sheet.build(con, rng, rates)
-        sheet.write(built, root / "exports" / "friday.xlsx")
-        files["exports/friday.xlsx"] = len(built.rows)
-        reported = built.reported_revenue()
-        gaps = rates.config_gaps > 0
-        _write_config(root, jobs, seed, clean, gaps, rates.retired_id_residue > 0, reported)
-        lines = truth.expected_findings(con, built.edits, gaps, _reported_line(con, reported))
-        truth.write(con, root / TRUTH_DIR, lines)
+        parts = _write(con, made, rng, rates)
+        for _ in (progress or QuietProgress()).track(
+            parts, "Writing the demo", total=len(exports.EXPORTS) + 2
+        ):
+            pass
     finally:
         con.close()
-        shutil.rmtree(root / ".trueup-demo.tmp", ignore_errors=True)
-    return Demo(root, jobs, seed, clean, files, lines, time.perf_counter() - began)
+        shutil.rmtree(root / SPILL_DIR, ignore_errors=True)
+    made.seconds = time.perf_counter() - began
+    return made
+
+
+def _write(con: Any, made: Demo, rng: Any, rates: Rates) -> Iterator[str]:
+    """Every file of the workspace, one at a time (each `yield` is one step of the progress bar)."""
+    from trueup.demo import exports, sheet, truth
+
+    for path, rows in exports.write_all(con, made.root, RESPONSE_TIME):
+        made.files[path] = rows
+        yield path
+    built = sheet.build(con, rng, rates)
+    sheet.write(built, made.root / SHEET_FILE)
+    made.files[SHEET_FILE] = len(built.rows)
+    yield SHEET_FILE
+    reported = built.reported_revenue()
+    gaps = rates.config_gaps > 0
+    _write_config(made, gaps, rates.retired_id_residue > 0, reported)
+    made.expected = truth.expected_findings(con, built.edits, gaps, _reported_line(con, reported))
+    truth.write(con, made.root / TRUTH_DIR, made.expected)
+    yield TRUTH_DIR
 
 
 def _prepare(root: Path) -> Path:
@@ -125,7 +146,7 @@ def _prepare(root: Path) -> Path:
                 shutil.rmtree(target)
             elif target.exists():
                 target.unlink()
-    root.mkdir(parents=True, exist_ok=True)
+    (root / TRUTH_DIR).mkdir(parents=True)  # marks the folder as a demo's, even if writing fails
     return root.resolve()
 
 
@@ -149,9 +170,7 @@ def _reported_line(con: Any, reported: Decimal) -> dict[str, Any] | None:
     }
 
 
-def _write_config(
-    root: Path, jobs: int, seed: int, clean: bool, gaps: bool, residue: bool, reported: Decimal
-) -> None:
+def _write_config(made: Demo, gaps: bool, residue: bool, reported: Decimal) -> None:
     import jinja2
 
     from trueup.demo.handoffs import HANDOFFS, resolved
@@ -165,12 +184,12 @@ def _write_config(
     )
     env.filters["flow"] = flow
     text = env.get_template("trueup.yaml.j2").render(
-        size=f"{jobs:,}",
-        seed=seed,
-        clean=clean,
+        size=f"{made.jobs:,}",
+        seed=made.seed,
+        clean=made.clean,
         gaps=gaps,
         residue=residue,
         handoffs=[resolved(h, gaps) for h in HANDOFFS],
         reported_revenue=f"{reported:.2f}",
     )
-    (root / "trueup.yaml").write_text(text, encoding="utf-8")
+    (made.root / "trueup.yaml").write_text(text, encoding="utf-8")

@@ -8,6 +8,7 @@ by their ids so the same seed writes the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -319,18 +320,16 @@ QUICKBOOKS = (
 EXPORTS = (*HUBSPOT, *JOBBER, *BILLING, *QUICKBOOKS)
 
 
-def write_all(con: duckdb.DuckDBPyConnection, root: Path, response_time: str) -> dict[str, int]:
-    """Write every export under `root`; returns rows written per file."""
+def write_all(con: duckdb.DuckDBPyConnection, root: Path, response_time: str) -> Iterator[tuple[str, int]]:
+    """Write every export under `root`, yielding each file's path and rows as it is written."""
     con.execute(VIEWS)
-    counts = {}
     for export in EXPORTS:
         target = root / export.path
         target.parent.mkdir(parents=True, exist_ok=True)
         if export.envelope:
-            counts[export.path] = _write_envelope(con, export, target, response_time)
+            yield export.path, _write_envelope(con, export, target, response_time)
         else:
-            counts[export.path] = _copy(con, export.sql, target, "HEADER, DELIMITER ','")
-    return counts
+            yield export.path, _copy(con, export.sql, target, "HEADER, DELIMITER ','")
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, target: Path, options: str) -> int:
