@@ -137,15 +137,24 @@ WITH base AS (
       THEN area_code(addr_branch) || lpad(CAST(dispatch_other_phone AS VARCHAR), 7, '0') END AS other_phone_digits
   FROM customers c
 )
-SELECT *,
-  CASE WHEN is_company THEN 'office@' || slug(company) || '.com'
-    ELSE (CASE email_style
-      WHEN 0 THEN slug(first_name) || '.' || slug(last_name)
-      WHEN 1 THEN slug(first_name)[1] || slug(last_name)
-      WHEN 2 THEN slug(first_name) || slug(last_name) || email_num
-      ELSE slug(first_name) || '_' || slug(last_name) END) || '@' || email_domain(email_domain)
-  END AS email,
-  slug(first_name) || '.' || slug(last_name) || '@work-mail.example' AS other_email,
+, mailboxes AS (
+  SELECT *,
+    CASE WHEN is_company THEN 'office'
+      ELSE CASE email_style
+        WHEN 0 THEN slug(first_name) || '.' || slug(last_name)
+        WHEN 1 THEN slug(first_name)[1] || slug(last_name)
+        WHEN 2 THEN slug(first_name) || slug(last_name) || email_num
+        ELSE slug(first_name) || '_' || slug(last_name) END
+    END AS mailbox,
+    CASE WHEN is_company THEN slug(company) || '.com' ELSE email_domain(email_domain) END AS domain
+  FROM base
+)
+SELECT * EXCLUDE (mailbox, domain, taken),
+  -- an address belongs to one person: the second John Smith at gmail.com is john.smith2
+  mailbox || CASE WHEN taken > 1 THEN CAST(taken AS VARCHAR) ELSE '' END || '@' || domain AS email,
+  slug(first_name) || '.' || slug(last_name) || CASE WHEN taken > 1 THEN CAST(taken AS VARCHAR) ELSE '' END
+    || '@work-mail.example' AS other_email,
   '0035G00000' || base36(legacy_id, 8) AS legacy_sf_id
-FROM base
+FROM (SELECT *, row_number() OVER (PARTITION BY mailbox, domain ORDER BY id) AS taken FROM mailboxes)
+ORDER BY id
 """

@@ -72,7 +72,7 @@ def build(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, rates: Rates
     at = {name: i for i, name in enumerate(COLUMNS)}
     n = len(rows)
 
-    corrected = np.flatnonzero(rng.random(n) < rates.sheet_correction)
+    corrected = np.flatnonzero(take(rng, np.ones(n, bool), rates.sheet_correction))
     which = rng.integers(0, len(CORRECTABLE), n)
     shift = rng.integers(1, 4, n)
     delta = rng.integers(5, 120, n)
@@ -90,12 +90,12 @@ def build(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, rates: Rates
         row[at[column]] = after
         sheet.edits.append(_edit("sheet_correction", row[at["Job #"]], column, before, after))
 
-    dropped = set(np.flatnonzero(rng.random(n) < rates.sheet_row_dropped).tolist())
+    dropped = set(np.flatnonzero(take(rng, np.ones(n, bool), rates.sheet_row_dropped)).tolist())
     for d in sorted(dropped):
         sheet.edits.append(_edit("sheet_row_dropped", rows[d][at["Job #"]], None, None, None))
     kept = [row for i, row in enumerate(rows) if i not in dropped]
 
-    added = np.flatnonzero(rng.random(len(kept)) < rates.sheet_row_added)
+    added = np.flatnonzero(take(rng, np.ones(len(kept), bool), rates.sheet_row_added))
     for k, i in enumerate(added):
         template = kept[i]
         amount = Decimal(int(rng.integers(80, 900)))

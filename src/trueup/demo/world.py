@@ -91,7 +91,7 @@ def _customers(rng: np.random.Generator, n: int) -> Table:
         "last": rng.integers(len(words.LAST_NAMES), size=n),
         "company_kind": rng.integers(len(words.COMPANY_KINDS), size=n),
         "company_suffix": rng.integers(len(words.COMPANY_SUFFIXES), size=n),
-        "phone": rng.integers(200, 1000, n) * 10_000 + rng.integers(0, 10_000, n),  # 7 digits
+        "phone": 2_000_000 + rng.choice(8_000_000, n, replace=False),  # 7 digits, one line each
         "has_email": rng.random(n) < 0.88,
         "email_style": rng.integers(0, 4, n),
         "email_num": rng.integers(1, 100, n),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trueup import ingest, mapping
+from trueup import ingest, linking, mapping
 from trueup.runtime import StepFunction
 
 
@@ -18,6 +18,7 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step("ingest", ingest.run, "read every source table into raw tables, quarantining bad rows"),
     Step("map", mapping.run, "map raw rows onto canonical entities in staged tables"),
+    Step("link", linking.run, "link the records of different systems that are the same real thing"),
 )
 
 

@@ -1,0 +1,131 @@
+"""The link step: the same customer, location, job and invoice recognised in every system.
+
+It writes two warehouse tables:
+
+- `links`: one row per pair of records judged the same, with both sides, the rule that held and
+  its evidence (deterministic rules have probability 1);
+- `clusters`: every staged record with the canonical id of the real thing it belongs to
+  (connected components of the links; a record linked to nothing is its own cluster).
+
+Customers are linked by rules over normal forms (see :mod:`trueup.linking.rules`); records that
+carry a shared number (an invoice number, a job number copied into a sheet) are linked by it;
+locations by their linked customer and address.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from trueup.linking.rules import customer_pairs_sql
+from trueup.model import ENTITIES
+from trueup.runtime import StepContext, StepResult
+from trueup.warehouse import staged_table, table_exists
+
+LINKS = "links"
+CLUSTERS = "clusters"
+PREFIX = {"customer": "cus", "location": "loc", "deal": "dea", "job": "job", "invoice": "inv",
+          "payment": "pay", "interaction": "int"}  # fmt: skip
+
+
+def number_pairs_sql(entity: str) -> str:
+    """Records of two systems carrying the same number (the billing invoice number in the ledger)."""
+    table = staged_table(entity)
+    return f"""
+SELECT a.system AS system_a, a.source_id AS source_a, b.system AS system_b, b.source_id AS source_b,
+  'same number' AS rule, {{'number': a.number}} AS evidence
+FROM {table} a JOIN {table} b ON a.number = b.number AND a.system < b.system
+"""
+
+
+LOCATION_PAIRS = f"""
+SELECT a.system AS system_a, a.source_id AS source_a, b.system AS system_b, b.source_id AS source_b,
+  'same customer and address' AS rule, {{'address': a.address_key}} AS evidence
+FROM {staged_table("location")} a JOIN {staged_table("location")} b
+  ON a.address_key = b.address_key AND a.system < b.system
+JOIN {CLUSTERS} ca ON ca.entity = 'customer' AND ca.system = coalesce(a.customer_system, a.system)
+  AND ca.source_id = a.customer
+JOIN {CLUSTERS} cb ON cb.entity = 'customer' AND cb.system = coalesce(b.customer_system, b.system)
+  AND cb.source_id = b.customer AND cb.canonical_id = ca.canonical_id
+"""
+
+
+def run(ctx: StepContext) -> StepResult:
+    con, ws = ctx.con, ctx.workspace.config
+    result = StepResult()
+    spreadsheets = [name for name, system in ws.systems.items() if system.kind == "spreadsheet"]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _spreadsheets AS SELECT unnest(?::VARCHAR[]) AS system", [spreadsheets]
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {LINKS} (entity VARCHAR, system_a VARCHAR, source_a VARCHAR,"
+            " system_b VARCHAR, source_b VARCHAR, probability DOUBLE, rule VARCHAR, evidence JSON)"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TABLE {CLUSTERS} (entity VARCHAR, system VARCHAR, source_id VARCHAR,"
+            " canonical_id VARCHAR)"
+        )
+        for entity in ctx.progress.track(list(ENTITIES), "Linking", total=len(ENTITIES)):
+            if not table_exists(con, "main", f"staged_{entity}"):
+                continue
+            pairs = _pairs_sql(con, entity)
+            if pairs:
+                con.execute(
+                    f"INSERT INTO {LINKS} SELECT '{entity}', system_a, source_a, system_b, source_b, 1.0, rule,"
+                    f" CAST(evidence AS JSON) FROM ({pairs})"
+                )
+            _cluster(con, entity)
+            result.counts[f"links.{entity}"] = _count(
+                con, f"SELECT count(*) FROM {LINKS} WHERE entity = '{entity}'"
+            )
+            result.counts[f"clusters.{entity}"] = _count(
+                con, f"SELECT count(DISTINCT canonical_id) FROM {CLUSTERS} WHERE entity = '{entity}'"
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _pairs_sql(con: duckdb.DuckDBPyConnection, entity: str) -> str | None:
+    if entity == "customer":
+        return customer_pairs_sql()
+    if entity == "location":
+        return LOCATION_PAIRS
+    if "number" in ENTITIES[entity].fields:
+        return number_pairs_sql(entity)
+    return None
+
+
+def _cluster(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+    """Connected components of the links by label propagation: each record takes the smallest
+    key among its neighbours until nothing changes (as many rounds as the longest chain)."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _component AS SELECT system, source_id,"
+        f" system || ':' || source_id AS label FROM {staged_table(entity)}"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _edge AS"
+        f" SELECT system_a AS s, source_a AS i, system_b AS t, source_b AS j FROM {LINKS} WHERE entity = '{entity}'"
+        f" UNION ALL SELECT system_b, source_b, system_a, source_a FROM {LINKS} WHERE entity = '{entity}'"
+    )
+    while True:
+        changed = con.execute("""
+            UPDATE _component SET label = n.label
+            FROM (SELECT e.s, e.i, min(c.label) AS label FROM _edge e
+                  JOIN _component c ON c.system = e.t AND c.source_id = e.j GROUP BY e.s, e.i) n
+            WHERE _component.system = n.s AND _component.source_id = n.i AND n.label < _component.label
+        """).fetchall()
+        if not changed or not changed[0][0]:
+            break
+    con.execute(
+        f"INSERT INTO {CLUSTERS} SELECT '{entity}', system, source_id,"
+        f" '{PREFIX[entity]}_' || substr(sha256(label), 1, 12) FROM _component"
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0

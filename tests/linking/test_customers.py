@@ -1,0 +1,90 @@
+"""Customer links on hand-checked hard cases, and links that do not depend on row order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from trueup import pipeline
+from trueup.workspace import Workspace
+
+CONFIG = """
+name: Hard cases
+country: US
+systems:
+  crm: {source: {type: files, path: crm, tables: {contacts: contacts.csv}}}
+  dispatch: {source: {type: files, path: dispatch, tables: {clients: clients.csv}}}
+entities:
+  customer:
+    crm: {from: contacts, id: id, fields: {name: name, company: company, email: email, phone: phone, address: street, postal_code: zip}}
+    dispatch: {from: clients, id: id, fields: {name: name, company: company, email: email, phone: phone, address: street, postal_code: zip}}
+ownership: {customer.*: crm}
+"""
+
+CRM = [
+    "id,name,company,email,phone,street,zip",
+    "c1,John Smith,,john.smith@gmail.com,(937) 555-0101,12 Oak Street,45402",  # his wife shares the line
+    "c2,David Lee,,david.lee@gmail.com,937-555-0102,1 Elm Street,45402",  # another David Lee elsewhere
+    "c3,Ann Ortiz,Ortiz Bakery,office@ortizbakery.com,937-555-0103,40 Main Street,45405",
+    "c4,Robert King,,rking@aol.com,937-555-0104,7 Pine Road,45409",  # Bob in dispatch
+    "c5,Gary Mitchell,,gary.mitchell@yahoo.com,937-555-0105,9 Lake Drive,45409",  # a typo in dispatch
+    "c6,Maria Lopez,,maria.lopez@gmail.com,937-555-0106,3 Hill Court,45419",  # only in the CRM
+]
+DISPATCH = [
+    "id,name,company,email,phone,street,zip",
+    "d1,Mary Smith,,mary.smith@gmail.com,937.555.0101,12 Oak St,45402",
+    "d2,David Lee,,dlee77@outlook.com,937-555-0199,88 Walnut Avenue,45402",
+    "d3,Ann Ortiz,Ortiz Bakery,office@ortizbakery.com,+1 937 555 0103,40 Main St,45405",
+    "d4,Bob King,,RKing@aol.com,9375550104,7 Pine Rd,45409",
+    "d5,Gary Micthell,,gary.mitchell@yahoo.com,937-555-0155,9 Lake Dr,45409",
+    "d7,John Smith,,john.smith@gmail.com,937 555 0101,12 Oak St,45402",
+]
+EXPECTED = {("c1", "d7"), ("c3", "d3"), ("c4", "d4"), ("c5", "d5")}
+
+
+def _links(root: Path) -> tuple[set[tuple[str, str]], dict[str, str]]:
+    pipeline.run(Workspace.open(root))
+    con = duckdb.connect(str(root / ".trueup" / "warehouse.duckdb"), read_only=True)
+    try:
+        links = {
+            (a, b)
+            for a, b in con.execute(
+                "SELECT source_a, source_b FROM links WHERE entity = 'customer'"
+            ).fetchall()
+        }
+        ids = dict(
+            con.execute("SELECT source_id, canonical_id FROM clusters WHERE entity = 'customer'").fetchall()
+        )
+    finally:
+        con.close()
+    return links, ids
+
+
+def test_hard_cases_link_as_a_person_would(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(
+        CONFIG,
+        {"crm/contacts.csv": "\n".join(CRM) + "\n", "dispatch/clients.csv": "\n".join(DISPATCH) + "\n"},
+    )
+    links, ids = _links(root)
+    assert links == EXPECTED  # not the couple sharing a phone, not the two David Lees
+    assert ids["c1"] == ids["d7"] != ids["d1"]
+    assert len(set(ids.values())) == len(ids) - len(EXPECTED)
+
+
+def test_row_order_changes_no_link_and_no_id(make_workspace: Callable[..., Path], tmp_path: Path) -> None:
+    first = make_workspace(
+        CONFIG,
+        {"crm/contacts.csv": "\n".join(CRM) + "\n", "dispatch/clients.csv": "\n".join(DISPATCH) + "\n"},
+    )
+    links, ids = _links(first)
+    shuffled = tmp_path / "shuffled"
+    (shuffled / "crm").mkdir(parents=True)
+    (shuffled / "dispatch").mkdir()
+    (shuffled / "trueup.yaml").write_text((first / "trueup.yaml").read_text())
+    (shuffled / "crm" / "contacts.csv").write_text("\n".join([CRM[0], *reversed(CRM[1:])]) + "\n")
+    (shuffled / "dispatch" / "clients.csv").write_text(
+        "\n".join([DISPATCH[0], *reversed(DISPATCH[1:])]) + "\n"
+    )
+    assert _links(shuffled) == (links, ids)
