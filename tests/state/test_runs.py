@@ -27,7 +27,12 @@ def test_runs_are_recorded_in_sqlite_by_default(example: Path) -> None:
     assert ws.state_url.startswith("sqlite:///") and (example / ".trueup" / "state.db").exists()
     runs = _history(ws.state_url)
     assert [r.id for r in runs] == [second.run_id, first.run_id]
-    assert runs[1].outcome == "succeeded" and [s.name for s in runs[1].steps] == ["ingest", "map", "link"]
+    assert runs[1].outcome == "succeeded" and [s.name for s in runs[1].steps] == [
+        "ingest",
+        "map",
+        "link",
+        "resolve",
+    ]
     assert runs[0].steps_requested == ["map"]
     assert runs[1].counts["ingest.rows.dispatch.jobs"] == 5
     assert all(s.seconds is not None and s.finished_at is not None for s in runs[1].steps)

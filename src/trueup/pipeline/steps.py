@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trueup import ingest, linking, mapping
+from trueup import ingest, linking, mapping, resolve
 from trueup.runtime import StepFunction
 
 
@@ -19,6 +19,7 @@ STEPS: tuple[Step, ...] = (
     Step("ingest", ingest.run, "read every source table into raw tables, quarantining bad rows"),
     Step("map", mapping.run, "map raw rows onto canonical entities in staged tables"),
     Step("link", linking.run, "link the records of different systems that are the same real thing"),
+    Step("resolve", resolve.run, "build one golden record per real thing, each field from its owner"),
 )
 
 

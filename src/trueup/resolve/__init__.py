@@ -1,0 +1,139 @@
+"""The resolve step: one golden record per real thing, each field taken from the system that owns it.
+
+For every entity it writes a golden table named after the entity (`customer`, `job`, ...) with one
+row per canonical id from `clusters`, and a `provenance` table saying, for every golden field,
+which system and record the value came from, with that record's load id and load time.
+
+A field's value comes from the first system in its order that has one: the owner declared in
+`ownership` (`entity.field`, else `entity.*`), then `fallback` (`entity.field`, else `entity`),
+then the order of `systems`. Spreadsheets never feed a golden record: they are derived from the
+systems, and their differences are findings. A system with two records in one cluster (a sync
+that duplicated an invoice) gives the value of its smallest source id, so the result does not
+depend on row order. References (an invoice's job, a job's customer) are resolved to the
+canonical id of the record they point at.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from trueup.config.models import Workspace as Config
+from trueup.config.models import owner_of
+from trueup.ingest.base import literal
+from trueup.model import ENTITIES, Kind
+from trueup.runtime import StepContext, StepResult
+from trueup.warehouse import ident, staged_table, table_exists
+
+PROVENANCE = "provenance"
+
+
+def field_order(ws: Config, entity: str, field: str) -> list[str]:
+    """The systems a golden field is taken from, first choice first."""
+    fallback = ws.ownership.get("fallback")
+    declared: list[str] = []
+    if isinstance(fallback, dict):
+        declared = list(fallback.get(f"{entity}.{field}") or fallback.get(entity) or [])
+    mapping = [
+        s for s in ws.systems if s in ws.entities.get(entity, {}) and ws.systems[s].kind != "spreadsheet"
+    ]
+    order: list[str] = []
+    for system in [owner_of(ws, entity, field), *declared, *mapping]:
+        if system and system in mapping and system not in order:
+            order.append(system)
+    return order
+
+
+def _member_sql(ws: Config, entity: str) -> str:
+    """Each cluster member of a system that feeds golden records, references made canonical."""
+    fields = ENTITIES[entity].fields
+    columns = ["c.canonical_id", "s.system", "s.source_id", "s._load_id", "s._loaded_at"]
+    if ENTITIES[entity].has_status:
+        columns.append("s.state")
+    joins = []
+    for field, kind in fields.items():
+        if kind is not Kind.REFERENCE:
+            columns.append(f"s.{ident(field)}")
+            continue
+        alias = ident(f"r_{field}")
+        target = staged_table(field)
+        # A reference holds the target system's id, or (matches: number) its number.
+        joins.append(
+            f"LEFT JOIN (SELECT t.system, t.source_id, t.number, k.canonical_id FROM {target} t"
+            f" JOIN clusters k ON k.entity = {literal(field)} AND k.system = t.system AND k.source_id = t.source_id)"
+            f" {alias} ON {alias}.system = s.{ident(field + '_system')} AND"
+            f" (CASE WHEN s.{ident(field + '_matches')} = 'number' THEN {alias}.number ELSE {alias}.source_id END)"
+            f" = s.{ident(field)}"
+            if "number" in ENTITIES[field].fields
+            else f"LEFT JOIN clusters {alias} ON {alias}.entity = {literal(field)}"
+            f" AND {alias}.system = s.{ident(field + '_system')} AND {alias}.source_id = s.{ident(field)}"
+        )
+        columns.append(f"{alias}.canonical_id AS {ident(field)}")
+    feeding = [s for s in ws.systems if ws.systems[s].kind != "spreadsheet"]
+    return (
+        f"SELECT {', '.join(columns)} FROM {staged_table(entity)} s"
+        f" JOIN clusters c ON c.entity = {literal(entity)} AND c.system = s.system AND c.source_id = s.source_id"
+        f" {' '.join(joins)} WHERE s.system IN ({', '.join(literal(x) for x in feeding) or 'NULL'})"
+    )
+
+
+def golden_sql(ws: Config, entity: str) -> str:
+    """One row per canonical id; each field a struct of its value and where it came from."""
+    picks = []
+    for field in ENTITIES[entity].fields:
+        order = field_order(ws, entity, field)
+        whens = " ".join(f"WHEN {literal(s)} THEN {i}" for i, s in enumerate(order))
+        rank = f"CASE system {whens} END" if order else "NULL::INTEGER"  # no system maps the field
+        state = ", 'state': state" if field == "status" else ""  # the status's canonical state goes with it
+        picks.append(
+            f"first({{'value': {ident(field)}, 'system': system, 'source_id': source_id, 'load_id': _load_id,"
+            f" 'loaded_at': _loaded_at{state}}} ORDER BY {rank}, source_id) FILTER (WHERE {ident(field)} IS NOT NULL"
+            f" AND {rank} IS NOT NULL) AS {ident(field)}"
+        )
+    return (
+        f"SELECT canonical_id, list(DISTINCT system ORDER BY system) AS systems, count(*) AS records,"
+        f" {', '.join(picks)} FROM ({_member_sql(ws, entity)}) GROUP BY canonical_id"
+    )
+
+
+def run(ctx: StepContext) -> StepResult:
+    con, ws = ctx.con, ctx.workspace.config
+    result = StepResult()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {PROVENANCE} (entity VARCHAR, canonical_id VARCHAR, field VARCHAR,"
+            " system VARCHAR, source_id VARCHAR, load_id VARCHAR, loaded_at TIMESTAMPTZ)"
+        )
+        for entity in ctx.progress.track(list(ENTITIES), "Resolving", total=len(ENTITIES)):
+            if not table_exists(con, "main", f"staged_{entity}"):
+                continue
+            _resolve(con, ws, entity)
+            result.counts[f"golden.{entity}"] = _count(con, f"SELECT count(*) FROM {ident(entity)}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _resolve(con: duckdb.DuckDBPyConnection, ws: Config, entity: str) -> None:
+    fields = list(ENTITIES[entity].fields)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _picked AS {golden_sql(ws, entity)}")
+    values = ", ".join(f"{ident(f)}.value AS {ident(f)}" for f in fields)
+    if ENTITIES[entity].has_status:
+        values += ", status.state AS state"
+    con.execute(
+        f"CREATE OR REPLACE TABLE {ident(entity)} AS SELECT canonical_id, {values}, systems, records"
+        " FROM _picked ORDER BY canonical_id"
+    )
+    for field in fields:
+        con.execute(
+            f"INSERT INTO {PROVENANCE} SELECT {literal(entity)}, canonical_id, {literal(field)},"
+            f" {ident(field)}.system, {ident(field)}.source_id, {ident(field)}.load_id, {ident(field)}.loaded_at"
+            f" FROM _picked WHERE {ident(field)} IS NOT NULL"
+        )
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
