@@ -32,7 +32,9 @@ def staged_table(entity: str) -> str:
 
 
 @contextlib.contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path, read_only: bool = False, timezone: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse; a lock held by another process is a transient, retryable error."""
     if read_only and not path.exists():
         con = duckdb.connect(":memory:")
@@ -47,6 +49,8 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             raise
     try:
         con.execute("SET enable_progress_bar = false")  # trueup draws its own progress
+        if timezone:  # times are handed to Python in this zone
+            con.execute("SET TimeZone = ?", [timezone])
         if not read_only:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {FILES_SCHEMA}")

@@ -238,6 +238,140 @@ def demo(
         raise typer.Exit(3)
 
 
+def _lookup(workspace: Path) -> Any:
+    """The workspace and a read-only warehouse connection for the customer commands."""
+    from trueup.errors import TrueupError
+    from trueup.warehouse import connect
+    from trueup.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    if not ws.warehouse_path.exists():
+        raise TrueupError("the warehouse is empty: run `trueup run` first")
+    return ws, connect(ws.warehouse_path, read_only=True, timezone=ws.config.timezone)
+
+
+def _shown(value: Any) -> Any:
+    """Times as people read them, in the workspace's zone (the connection's)."""
+    from datetime import datetime
+
+    return f"{value:%Y-%m-%d %H:%M}" if isinstance(value, datetime) else value
+
+
+def _ambiguous(exc: Any) -> None:
+    if exc.candidates:
+        print_rows(
+            ["canonical_id", "name", "email", "phone", "systems"],
+            [
+                [c["canonical_id"], c["name"], c["email"], c["phone"], ", ".join(c["systems"])]
+                for c in exc.candidates
+            ],
+            title="Customers that match",
+        )
+
+
+@app.command()
+def explain(
+    entity: Annotated[str, typer.Argument(help="customer")],
+    query: Annotated[
+        str, typer.Argument(help="A canonical id, any system's id, an email, a phone or a name.")
+    ],
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Show a golden record, where each field came from, every linked record and why it was linked."""
+    from trueup.errors import TrueupError
+    from trueup.lookup import NotFound, explain_customer, one_customer
+
+    if entity != "customer":
+        raise TrueupError(f"explain {entity!r}: only `customer` can be explained so far")
+    ws, opened = _lookup(workspace)
+    with opened as con:
+        try:
+            found = explain_customer(con, one_customer(con, query, ws.config.country))
+        except NotFound as exc:
+            if not as_json:
+                _ambiguous(exc)
+            raise
+    if as_json:
+        print_json(found.as_dict())
+        return
+    print_rows(
+        ["field", "value", "from", "record", "loaded"],
+        [
+            [f["field"], _shown(f["value"]), f["system"], f["source_id"], _shown(f["loaded_at"])]
+            for f in found.fields
+        ],
+        title=f"Customer {found.canonical_id}",
+    )
+    print_rows(
+        ["system", "id", "name", "email", "phone", "address", "file:line"],
+        [
+            [
+                r["system"],
+                r["source_id"],
+                r["name"],
+                r["email"],
+                r["phone"],
+                r["address"],
+                f"{r['file']}:{r['line']}",
+            ]
+            for r in found.records
+        ],
+        title="Linked records",
+    )
+    if found.links:
+        print_rows(
+            ["record", "linked to", "rule", "evidence"],
+            [
+                [
+                    f"{k['system_a']}:{k['source_a']}",
+                    f"{k['system_b']}:{k['source_b']}",
+                    k["rule"],
+                    k["evidence"],
+                ]
+                for k in found.links
+            ],
+            title="Why they are one customer",
+        )
+
+
+@app.command()
+def timeline(
+    query: Annotated[
+        str, typer.Argument(help="A customer: canonical id, any system's id, email, phone or name.")
+    ],
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only what happened since: 90d, 12w, 6m or a date.")
+    ] = None,
+    workspace: WorkspaceOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Every interaction with a customer across systems, in time order: calls, emails, jobs, invoices, payments."""
+    from trueup.lookup import NotFound, one_customer, parse_since
+    from trueup.lookup import timeline as events_of
+
+    ws, opened = _lookup(workspace)
+    start = parse_since(since, ws.as_of()) if since else None
+    with opened as con:
+        try:
+            customer = one_customer(con, query, ws.config.country)
+        except NotFound as exc:
+            if not as_json:
+                _ambiguous(exc)
+            raise
+        events = events_of(con, customer, start)
+        name = con.execute("SELECT name FROM customer WHERE canonical_id = ?", [customer]).fetchone()
+    if as_json:
+        print_json({"customer": customer, "since": start, "events": events})
+        return
+    title = f"{name[0] if name else customer} ({customer})" + (f" since {start:%Y-%m-%d}" if start else "")
+    print_rows(
+        ["when", "what", "detail", "systems"],
+        [[_shown(e["occurred_at"]), e["kind"], e["summary"], ", ".join(e["systems"])] for e in events],
+        title=title,
+    )
+
+
 @app.command()
 def quarantine(
     workspace: WorkspaceOption = Path("."),

@@ -1,0 +1,167 @@
+"""Customer 360 over the warehouse: find a customer, explain their golden record, and list every
+interaction with them across systems in time order. Read-only; used by the CLI and later the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from trueup.errors import TrueupError
+from trueup.mapping.normalize import SQL_MACROS, phone_e164
+from trueup.model import ENTITIES
+
+
+class NotFound(TrueupError):
+    """No customer matched, or several did and the question must be narrowed."""
+
+    def __init__(self, message: str, candidates: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.candidates = candidates or []
+
+
+def find_customers(con: duckdb.DuckDBPyConnection, text: str, region: str = "US") -> list[dict[str, Any]]:
+    """Customers matching a canonical id, any system's id, an email, a phone or part of a name."""
+    for macro in SQL_MACROS:
+        con.execute(macro)
+    needle = text.strip()
+    phone = phone_e164(needle, region) if any(ch.isdigit() for ch in needle) else None
+    rows = con.execute(
+        """
+        SELECT DISTINCT g.canonical_id, g.name, g.email, g.phone, g.systems FROM customer g
+        JOIN clusters c ON c.entity = 'customer' AND c.canonical_id = g.canonical_id
+        JOIN staged_customer s ON s.system = c.system AND s.source_id = c.source_id
+        WHERE g.canonical_id = $1 OR s.source_id = $1 OR s.email_norm = lower($1)
+           OR s.phone_e164 = $2 OR s.name_key LIKE '%' || trueup_name_key($1) || '%'
+        ORDER BY g.name, g.canonical_id LIMIT 50
+        """,
+        [needle, phone],
+    ).fetchall()
+    return [dict(zip(("canonical_id", "name", "email", "phone", "systems"), r, strict=True)) for r in rows]
+
+
+def one_customer(con: duckdb.DuckDBPyConnection, text: str, region: str = "US") -> str:
+    found = find_customers(con, text, region)
+    if not found:
+        raise NotFound(
+            f"no customer matches {text!r}: try an id from any system, an email, a phone or a name"
+        )
+    if len(found) > 1:
+        exact = [c for c in found if c["canonical_id"] == text.strip()]
+        if len(exact) == 1:
+            return str(exact[0]["canonical_id"])
+        raise NotFound(f"{len(found)} customers match {text!r}; give one of their ids", found)
+    return str(found[0]["canonical_id"])
+
+
+@dataclass
+class Explanation:
+    canonical_id: str
+    fields: list[dict[str, Any]] = field(default_factory=list)  # field, value, system, source_id, loaded_at
+    records: list[dict[str, Any]] = field(default_factory=list)  # every linked source record
+    links: list[dict[str, Any]] = field(default_factory=list)  # why they were linked
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "canonical_id": self.canonical_id,
+            "fields": self.fields,
+            "records": self.records,
+            "links": self.links,
+        }
+
+
+def explain_customer(con: duckdb.DuckDBPyConnection, canonical_id: str) -> Explanation:
+    out = Explanation(canonical_id)
+    golden = con.execute("SELECT * FROM customer WHERE canonical_id = ?", [canonical_id])
+    names = [d[0] for d in golden.description or []]
+    row = golden.fetchone()
+    if row is None:
+        raise NotFound(f"no customer {canonical_id!r}")
+    values = dict(zip(names, row, strict=True))
+    sources = {
+        f: (system, source_id, loaded_at)
+        for f, system, source_id, loaded_at in con.execute(
+            "SELECT field, system, source_id, loaded_at FROM provenance WHERE entity = 'customer' AND canonical_id = ?",
+            [canonical_id],
+        ).fetchall()
+    }
+    for name in ENTITIES["customer"].fields:
+        system, source_id, loaded_at = sources.get(name, (None, None, None))
+        out.fields.append(
+            {
+                "field": name,
+                "value": values.get(name),
+                "system": system,
+                "source_id": source_id,
+                "loaded_at": loaded_at,
+            }
+        )
+    cursor = con.execute(
+        """
+        SELECT s.system, s.source_id, s.name, s.company, s.email, s.phone, s.address, s.city, s.postal_code,
+          s._source AS file, s._row AS line
+        FROM clusters c JOIN staged_customer s ON s.system = c.system AND s.source_id = c.source_id
+        WHERE c.entity = 'customer' AND c.canonical_id = ? ORDER BY s.system, s.source_id
+        """,
+        [canonical_id],
+    )
+    columns = [d[0] for d in cursor.description or []]
+    out.records = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    cursor = con.execute(
+        """
+        SELECT l.system_a, l.source_a, l.system_b, l.source_b, l.rule, l.probability, l.evidence
+        FROM links l JOIN clusters c ON c.entity = 'customer' AND c.system = l.system_a AND c.source_id = l.source_a
+        WHERE l.entity = 'customer' AND c.canonical_id = ? ORDER BY ALL
+        """,
+        [canonical_id],
+    )
+    columns = [d[0] for d in cursor.description or []]
+    out.links = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    return out
+
+
+# Every dated thing that happens to a customer, from the golden tables: (entity, time column,
+# kind, what to say about it).
+EVENTS = (
+    ("interaction", "occurred_at", "kind", "subject"),
+    ("deal", "closed_at", "'deal ' || coalesce(state, status, '')", "name || ' (' || coalesce(CAST(amount AS VARCHAR), '') || ')'"),
+    ("job", "scheduled_at", "'job scheduled'", "'#' || number || ' ' || coalesce(title, '')"),
+    ("job", "completed_at", "'job completed'", "'#' || number || ' ' || coalesce(title, '') || ' ' || coalesce(CAST(amount AS VARCHAR), '')"),
+    ("invoice", "issued_at", "'invoice issued'", "number || ' ' || coalesce(CAST(amount AS VARCHAR), '') || ' ' || coalesce(state, '')"),
+    ("payment", "paid_at", "'payment'", "coalesce(CAST(amount AS VARCHAR), '') || ' by ' || coalesce(method, '?')"),
+)  # fmt: skip
+
+
+def timeline(
+    con: duckdb.DuckDBPyConnection, canonical_id: str, since: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Everything that happened with a customer, oldest first, each with the systems it is in."""
+    parts = [
+        f"SELECT {time} AS occurred_at, {kind} AS kind, {summary} AS summary, '{entity}' AS entity, canonical_id, systems"
+        f" FROM {entity} WHERE customer = $1 AND {time} IS NOT NULL"
+        for entity, time, kind, summary in EVENTS
+    ]
+    where = " WHERE occurred_at >= $2" if since else ""
+    cursor = con.execute(
+        f"SELECT * FROM ({' UNION ALL '.join(parts)}){where} ORDER BY occurred_at, entity, canonical_id",
+        [canonical_id, since] if since else [canonical_id],
+    )
+    columns = [d[0] for d in cursor.description or []]
+    return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`90d`, `12w`, `6m` (months of 30 days), or a date."""
+    text = text.strip().lower()
+    units = {"d": 1, "w": 7, "m": 30, "y": 365}
+    if text[:-1].isdigit() and text[-1:] in units:
+        return now - timedelta(days=int(text[:-1]) * units[text[-1]])
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise TrueupError(
+            f"--since {text!r}: write a span such as 90d, 12w, 6m or a date such as 2026-09-01"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
