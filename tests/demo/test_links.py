@@ -32,3 +32,19 @@ def test_links_agree_with_the_truth(entity: str, demo_run: duckdb.DuckDBPyConnec
     assert true > 0
     assert right / found >= 0.99, f"precision {right / found:.4f}"
     assert right / true >= 0.99, f"recall {right / true:.4f}"
+
+
+def test_probabilistic_links_and_candidates_are_kept_apart(demo_run: duckdb.DuckDBPyConnection) -> None:
+    rules = demo_run.execute(
+        "SELECT count(*) FROM links WHERE entity = 'customer' AND rule <> 'probabilistic' AND probability = 1"
+    ).fetchall()
+    assert rules[0][0] > 0
+    overlap = demo_run.execute("""
+        SELECT count(*) FROM link_candidates c JOIN links l USING (entity, system_a, source_a, system_b, source_b)
+    """).fetchall()
+    assert overlap == [(0,)]
+    bands = demo_run.execute("""
+        SELECT coalesce(min(probability), 1) >= 0.95 FROM links WHERE rule = 'probabilistic'
+        UNION ALL SELECT coalesce(bool_and(probability >= 0.5 AND probability < 0.95), true) FROM link_candidates
+    """).fetchall()
+    assert bands == [(True,), (True,)]

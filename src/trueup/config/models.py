@@ -203,6 +203,15 @@ class Tolerance(Model):
     amount: float = 0.0
 
 
+class Matching(Model):
+    """How records that no rule links are matched: Splink's probability, and the band for review."""
+
+    probabilistic: bool = True
+    link_at: float = Field(default=0.95, gt=0, le=1)  # linked at or above this match probability
+    review_from: float = Field(default=0.5, gt=0, le=1)  # from here up to link_at: a person decides
+    max_pairs: float = Field(default=1e6, gt=0)  # pairs sampled to estimate how often non-matches agree
+
+
 class Workspace(Model):
     """The whole `trueup.yaml`."""
 
@@ -221,6 +230,7 @@ class Workspace(Model):
     reported: list[Reported] = []
     costs: Costs = Costs()
     tolerance: Tolerance = Tolerance()
+    matching: Matching = Matching()
 
     @field_validator("currency")
     @classmethod

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import duckdb
 
+from trueup.linking.probabilistic import score_customers
 from trueup.linking.rules import customer_pairs_sql
 from trueup.model import ENTITIES
 from trueup.runtime import StepContext, StepResult
@@ -23,6 +24,8 @@ from trueup.warehouse import staged_table, table_exists
 
 LINKS = "links"
 CLUSTERS = "clusters"
+CANDIDATES = "link_candidates"  # pairs in the uncertainty band, for a person to confirm or reject
+MIN_RECORDS = 200  # below this, Splink's parameters cannot be estimated without labels
 PREFIX = {"customer": "cus", "location": "loc", "deal": "dea", "job": "job", "invoice": "inv",
           "payment": "pay", "interaction": "int"}  # fmt: skip
 
@@ -66,6 +69,10 @@ def run(ctx: StepContext) -> StepResult:
             f"CREATE OR REPLACE TABLE {CLUSTERS} (entity VARCHAR, system VARCHAR, source_id VARCHAR,"
             " canonical_id VARCHAR)"
         )
+        con.execute(
+            f"CREATE OR REPLACE TABLE {CANDIDATES} (entity VARCHAR, system_a VARCHAR, source_a VARCHAR,"
+            " system_b VARCHAR, source_b VARCHAR, probability DOUBLE, evidence JSON)"
+        )
         for entity in ctx.progress.track(list(ENTITIES), "Linking", total=len(ENTITIES)):
             if not table_exists(con, "main", f"staged_{entity}"):
                 continue
@@ -75,6 +82,10 @@ def run(ctx: StepContext) -> StepResult:
                     f"INSERT INTO {LINKS} SELECT '{entity}', system_a, source_a, system_b, source_b, 1.0, rule,"
                     f" CAST(evidence AS JSON) FROM ({pairs})"
                 )
+            if entity == "customer" and ws.matching.probabilistic:
+                note = _add_probable(con, ws.matching.link_at, ws.matching.review_from, ws.matching.max_pairs)
+                if note:
+                    result.notes.append(note)
             _cluster(con, entity)
             result.counts[f"links.{entity}"] = _count(
                 con, f"SELECT count(*) FROM {LINKS} WHERE entity = '{entity}'"
@@ -87,6 +98,35 @@ def run(ctx: StepContext) -> StepResult:
         con.execute("ROLLBACK")
         raise
     return result
+
+
+def _add_probable(
+    con: duckdb.DuckDBPyConnection, link_at: float, review_from: float, max_pairs: float
+) -> str | None:
+    """Splink's pairs that no rule linked: linked at `link_at`, kept for review from `review_from`.
+    Returns a note when the model could not be estimated (the rules' links stand alone)."""
+    records = _count(con, f"SELECT count(*) FROM {staged_table('customer')}")
+    if records < MIN_RECORDS:
+        return f"customers linked by rules alone: {records} records are too few to estimate a matching model"
+    try:
+        scored = score_customers(con, floor=review_from, max_pairs=max_pairs)
+    except (ValueError, ArithmeticError) as exc:  # Splink refuses a model its data cannot estimate
+        return f"customers linked by rules alone: the matching model could not be estimated ({exc})"
+    con.register("_scored", scored)
+    fresh = (
+        f"FROM _scored s ANTI JOIN {LINKS} l ON l.entity = 'customer' AND l.system_a = s.system_a"
+        " AND l.source_a = s.source_a AND l.system_b = s.system_b AND l.source_b = s.source_b"
+    )
+    con.execute(
+        f"INSERT INTO {LINKS} SELECT 'customer', s.system_a, s.source_a, s.system_b, s.source_b, s.probability,"
+        f" 'probabilistic', s.evidence {fresh} WHERE s.probability >= {link_at}"
+    )
+    con.execute(
+        f"INSERT INTO {CANDIDATES} SELECT 'customer', s.system_a, s.source_a, s.system_b, s.source_b,"
+        f" s.probability, s.evidence {fresh} WHERE s.probability < {link_at}"
+    )
+    con.unregister("_scored")
+    return None
 
 
 def _pairs_sql(con: duckdb.DuckDBPyConnection, entity: str) -> str | None:
@@ -127,5 +167,5 @@ def _cluster(con: duckdb.DuckDBPyConnection, entity: str) -> None:
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute(sql).fetchall()  # fetchall: a half-read result would block the next statement
+    return int(rows[0][0]) if rows else 0

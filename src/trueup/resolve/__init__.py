@@ -135,5 +135,5 @@ def _resolve(con: duckdb.DuckDBPyConnection, ws: Config, entity: str) -> None:
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute(sql).fetchall()  # fetchall: a half-read result would block the next statement
+    return int(rows[0][0]) if rows else 0
