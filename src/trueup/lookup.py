@@ -165,3 +165,25 @@ def parse_since(text: str, now: datetime) -> datetime:
             f"--since {text!r}: write a span such as 90d, 12w, 6m or a date such as 2026-09-01"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
+
+
+def link_candidates(con: duckdb.DuckDBPyConnection, entity: str, limit: int) -> list[dict[str, Any]]:
+    """Pairs waiting for a person, most likely first, each record with what it says."""
+    if entity != "customer":
+        return []
+    columns = ("system", "source_id", "name", "email", "phone", "address", "postal_code")
+
+    def record(t: str) -> str:
+        return "{" + ", ".join(f"'{c}': {t}.{c}" for c in columns) + "}"
+
+    rows = con.execute(
+        f"""
+        SELECT {record("a")}, {record("b")}, l.probability, l.evidence
+        FROM link_candidates l
+        JOIN staged_customer a ON a.system = l.system_a AND a.source_id = l.source_a
+        JOIN staged_customer b ON b.system = l.system_b AND b.source_id = l.source_b
+        WHERE l.entity = ? ORDER BY l.probability DESC, l.system_a, l.source_a LIMIT ?
+        """,
+        [entity, limit],
+    ).fetchall()
+    return [{"a": a, "b": b, "probability": p, "evidence": e} for a, b, p, e in rows]

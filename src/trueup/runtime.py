@@ -6,11 +6,14 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import duckdb
 
 from trueup.workspace import Workspace
+
+if TYPE_CHECKING:
+    from trueup.state import StateStore
 
 T = TypeVar("T")
 
@@ -31,6 +34,7 @@ class StepContext:
     run_id: str
     started_at: datetime
     progress: Progress = field(default_factory=QuietProgress)
+    state: StateStore | None = None  # what people decided (link decisions, later findings)
 
     def new_load_id(self) -> str:
         return uuid.uuid4().hex[:12]

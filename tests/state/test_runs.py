@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from trueup import pipeline
 from trueup.state import StateStore
+from trueup.state.store import _head_revision
 from trueup.workspace import Workspace
 
 
@@ -79,7 +80,7 @@ def test_postgresql_state_store(example: Path, postgres_url: str) -> None:
         tables = set(inspect(engine).get_table_names())
         assert {"runs", "run_steps", "alembic_version"} <= tables
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head_revision()
             rows = conn.execute(text("SELECT id, outcome FROM runs")).fetchall()
     finally:
         engine.dispose()

@@ -13,7 +13,7 @@ from trueup.state.models import Base
 from trueup.state.store import StateStore, _head_revision
 
 
-def _by_alembic(url: str) -> None:
+def _by_alembic(url: str, revision: str = "head") -> None:
     from alembic import command
     from alembic.config import Config
 
@@ -24,7 +24,7 @@ def _by_alembic(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
     engine.dispose()
 
 
@@ -65,6 +65,15 @@ def test_a_new_store_built_from_the_models_equals_a_migrated_one(tmp_path: Path)
     StateStore(created).close()
     assert _schema(created) == _schema(migrated)
     assert _schema(created)["version"] == _head_revision()
+
+
+def test_a_store_at_an_older_revision_is_upgraded_by_alembic(tmp_path: Path) -> None:
+    old, fresh = f"sqlite:///{tmp_path / 'old.db'}", f"sqlite:///{tmp_path / 'fresh.db'}"
+    _by_alembic(old, "0001")
+    assert _schema(old)["version"] == "0001"
+    StateStore(old).close()
+    StateStore(fresh).close()
+    assert _schema(old) == _schema(fresh)
 
 
 @pytest.fixture

@@ -372,6 +372,103 @@ def timeline(
     )
 
 
+links_app = typer.Typer(
+    help="Review the pairs trueup was unsure of; confirm or reject links.", no_args_is_help=True
+)
+app.add_typer(links_app, name="links")
+
+RecordArg = Annotated[str, typer.Argument(help="A record as system:source_id, e.g. crm:1051000.")]
+ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why, for the record.")]
+ActorOption = Annotated[
+    str | None, typer.Option("--actor", help="Who decides (default: the USER environment variable).")
+]
+
+
+@links_app.command("review")
+def links_review(
+    workspace: WorkspaceOption = Path("."),
+    entity: Annotated[str, typer.Option(help="Which entity's pairs.")] = "customer",
+    limit: Annotated[int, typer.Option(help="How many pairs, most likely first.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Pairs in the uncertainty band, side by side with their evidence, most likely first."""
+    from trueup.lookup import link_candidates
+
+    _, opened = _lookup(workspace)
+    with opened as con:
+        pairs = link_candidates(con, entity, limit)
+    if as_json:
+        print_json(pairs)
+        return
+    if not pairs:
+        out.print(f"No {entity} pairs wait for review.")
+        return
+    for p in pairs:
+        print_rows(
+            ["", f"{p['a']['system']}:{p['a']['source_id']}", f"{p['b']['system']}:{p['b']['source_id']}"],
+            [[k, p["a"].get(k), p["b"].get(k)] for k in ("name", "email", "phone", "address", "postal_code")],
+            title=f"match probability {p['probability']:.3f}  evidence {p['evidence']}",
+        )
+    out.print(
+        "Decide with [bold]trueup links confirm A B[/] or [bold]trueup links reject A B[/]"
+        " (A and B as system:source_id); the next run honours it."
+    )
+
+
+def _decide(
+    workspace: Path, entity: str, a: str, b: str, decision: str, actor: str | None, reason: str | None
+) -> None:
+    import os
+
+    from trueup.errors import TrueupError
+    from trueup.state import StateStore
+    from trueup.workspace import Workspace
+
+    records = []
+    for text in (a, b):
+        system, _, source_id = text.partition(":")
+        if not system or not source_id:
+            raise TrueupError(f"{text!r}: write a record as system:source_id, e.g. crm:1051000")
+        records.append((system, source_id))
+    ws = Workspace.open(workspace)
+    unknown = [s for s, _ in records if s not in ws.config.systems]
+    if unknown:
+        raise TrueupError(f"unknown system {unknown[0]!r}; the systems are: {', '.join(ws.config.systems)}")
+    store = StateStore(ws.state_url)
+    try:
+        who = actor or os.environ.get("USER") or "unknown"
+        store.decide(entity, records[0], records[1], decision, who, reason)
+    finally:
+        store.close()
+    out.print(f"{decision.capitalize()}ed {a} and {b} as one {entity} by {who}; the next run honours it.")
+
+
+@links_app.command("confirm")
+def links_confirm(
+    a: RecordArg,
+    b: RecordArg,
+    workspace: WorkspaceOption = Path("."),
+    entity: Annotated[str, typer.Option(help="The entity both records are.")] = "customer",
+    reason: ReasonOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Two records are the same real thing: link them on every run from now on."""
+    _decide(workspace, entity, a, b, "confirm", actor, reason)
+
+
+@links_app.command("reject")
+def links_reject(
+    a: RecordArg,
+    b: RecordArg,
+    workspace: WorkspaceOption = Path("."),
+    entity: Annotated[str, typer.Option(help="The entity both records are.")] = "customer",
+    reason: ReasonOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Two records are different things: never link them directly again."""
+    _decide(workspace, entity, a, b, "reject", actor, reason)
+
+
 @app.command()
 def quarantine(
     workspace: WorkspaceOption = Path("."),

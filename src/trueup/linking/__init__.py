@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import duckdb
 
+from trueup.linking import decisions, identity
 from trueup.linking.probabilistic import score_customers
 from trueup.linking.rules import customer_pairs_sql
 from trueup.model import ENTITIES
@@ -59,8 +60,10 @@ def run(ctx: StepContext) -> StepResult:
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _spreadsheets AS SELECT unnest(?::VARCHAR[]) AS system", [spreadsheets]
     )
+    events: dict[str, list[tuple[str, str, list[str]]]] = {}
     con.execute("BEGIN TRANSACTION")
     try:
+        identity.ensure_table(con)
         con.execute(
             f"CREATE OR REPLACE TABLE {LINKS} (entity VARCHAR, system_a VARCHAR, source_a VARCHAR,"
             " system_b VARCHAR, source_b VARCHAR, probability DOUBLE, rule VARCHAR, evidence JSON)"
@@ -86,7 +89,11 @@ def run(ctx: StepContext) -> StepResult:
                 note = _add_probable(con, ws.matching.link_at, ws.matching.review_from, ws.matching.max_pairs)
                 if note:
                     result.notes.append(note)
-            _cluster(con, entity)
+            decided = ctx.state.decisions(entity) if ctx.state else {}
+            decisions.apply(con, entity, decided, LINKS, CANDIDATES)
+            _components(con, entity)
+            events[entity] = identity.assign(con, entity, PREFIX[entity], ctx.run_id, CLUSTERS)
+            result.notes.extend(decisions.rejected_yet_joined(con, entity, CLUSTERS))
             result.counts[f"links.{entity}"] = _count(
                 con, f"SELECT count(*) FROM {LINKS} WHERE entity = '{entity}'"
             )
@@ -97,6 +104,12 @@ def run(ctx: StepContext) -> StepResult:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    for entity, made in events.items():
+        if ctx.state:
+            ctx.state.record_id_events(ctx.run_id, entity, made)
+        for kind in ("merge", "split"):
+            if count := sum(1 for e in made if e[0] == kind):
+                result.counts[f"{kind}s.{entity}"] = count
     return result
 
 
@@ -139,12 +152,13 @@ def _pairs_sql(con: duckdb.DuckDBPyConnection, entity: str) -> str | None:
     return None
 
 
-def _cluster(con: duckdb.DuckDBPyConnection, entity: str) -> None:
-    """Connected components of the links by label propagation: each record takes the smallest
-    key among its neighbours until nothing changes (as many rounds as the longest chain)."""
+def _components(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+    """Connected components of the links into `_component`, by label propagation: each record
+    takes the smallest key among its neighbours until nothing changes (as many rounds as the
+    longest chain of links)."""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _component AS SELECT system, source_id,"
-        f" system || ':' || source_id AS label FROM {staged_table(entity)}"
+        f" system || ':' || source_id AS label FROM {staged_table(entity)} WHERE source_id IS NOT NULL"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _edge AS"
@@ -160,10 +174,6 @@ def _cluster(con: duckdb.DuckDBPyConnection, entity: str) -> None:
         """).fetchall()
         if not changed or not changed[0][0]:
             break
-    con.execute(
-        f"INSERT INTO {CLUSTERS} SELECT '{entity}', system, source_id,"
-        f" '{PREFIX[entity]}_' || substr(sha256(label), 1, 12) FROM _component"
-    )
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:

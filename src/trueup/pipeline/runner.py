@@ -73,6 +73,7 @@ def run(workspace: Workspace, only: list[str] | None = None, progress: Progress 
                     run_id=run_id,
                     started_at=started,
                     progress=progress or QuietProgress(),
+                    state=state,
                 )
                 for position, step in enumerate(steps):
                     step_id = state.start_step(run_id, position, step.name)

@@ -43,3 +43,35 @@ class RunStep(Base):
     notes: Mapped[list[str]] = mapped_column(JSON, default=list)
     errors: Mapped[list[str]] = mapped_column(JSON, default=list)
     run: Mapped[Run] = relationship(back_populates="steps")
+
+
+class LinkDecision(Base):
+    """A person's word on a pair of records: `confirm` (must link) or `reject` (cannot link).
+    The latest decision on a pair is the one every later run honours."""
+
+    __tablename__ = "link_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    system_a: Mapped[str] = mapped_column(String(64))
+    source_a: Mapped[str] = mapped_column(String(255))
+    system_b: Mapped[str] = mapped_column(String(64))
+    source_b: Mapped[str] = mapped_column(String(255))
+    decision: Mapped[str] = mapped_column(String(10))  # confirm, reject
+    actor: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IdEvent(Base):
+    """A canonical id merged into another or split off, and the run that did it."""
+
+    __tablename__ = "id_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(40), index=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))  # merge, split
+    canonical_id: Mapped[str] = mapped_column(String(40))  # the id that survives (merge) or was split
+    others: Mapped[list[str]] = mapped_column(JSON, default=list)  # absorbed ids, or the new ids split off
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

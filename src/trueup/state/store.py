@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from trueup.database import engine_url
 from trueup.errors import TransientError
+from trueup.state.links import LinkDecisions
 from trueup.state.models import Base, Run, RunStep
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -26,8 +27,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class StateStore:
-    """Run history now; findings, keys and the audit log join it as later steps arrive."""
+class StateStore(LinkDecisions):
+    """Run history and link decisions; findings, keys and the audit log join it as later steps arrive."""
 
     def __init__(self, url: str):
         self.url = engine_url(url)

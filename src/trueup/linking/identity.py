@@ -1,0 +1,95 @@
+"""Stable canonical ids: the same real thing keeps its id from run to run.
+
+The warehouse keeps `canonical_ids` (every record's id and the run that first gave it) across
+runs. After the links are clustered, each cluster takes the ids its records had before: none
+gives a new id (a digest of the cluster's smallest record, so a lost store gives the same ids
+back); one is kept; several are a merge, and the oldest id survives. An old id whose records
+are now in several clusters is a split: the cluster holding most of them keeps it. Merges and
+splits are returned for the state store.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+CANONICAL_IDS = "canonical_ids"
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {CANONICAL_IDS} (entity VARCHAR, system VARCHAR, source_id VARCHAR,"
+        " canonical_id VARCHAR, first_run VARCHAR)"
+    )
+
+
+def assign(
+    con: duckdb.DuckDBPyConnection, entity: str, prefix: str, run_id: str, clusters: str
+) -> list[tuple[str, str, list[str]]]:
+    """Ids for the components in `_component` (system, source_id, label), written to `clusters`
+    and remembered in `canonical_ids`; returns the merges and splits."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _before AS
+        SELECT c.label, p.canonical_id, min(p.first_run) AS first_run, count(*) AS members
+        FROM _component c JOIN {CANONICAL_IDS} p
+          ON p.entity = ? AND p.system = c.system AND p.source_id = c.source_id
+        GROUP BY c.label, p.canonical_id
+        """,
+        [entity],
+    )
+    # Each old id stays with the cluster holding most of its records (ties: the smaller label).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _kept AS
+        SELECT canonical_id, first(label ORDER BY members DESC, label) AS label, min(first_run) AS first_run,
+          count(*) AS parts
+        FROM _before GROUP BY canonical_id
+    """)
+    # Each cluster takes the oldest id it kept; a cluster that kept none gets a new one.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _assigned AS
+        WITH kept AS (
+          SELECT label, first(canonical_id ORDER BY first_run, canonical_id) AS canonical_id,
+            first(first_run ORDER BY first_run, canonical_id) AS first_run,
+            list(canonical_id ORDER BY canonical_id) AS ids
+          FROM _kept GROUP BY label
+        )
+        SELECT l.label, coalesce(k.canonical_id, ? || '_' || substr(sha256(l.label), 1, 12)) AS canonical_id,
+          coalesce(k.first_run, ?) AS first_run, coalesce(k.ids, []) AS ids
+        FROM (SELECT DISTINCT label FROM _component) l LEFT JOIN kept k USING (label)
+        """,
+        [prefix, run_id],
+    )
+    con.execute(
+        f"INSERT INTO {clusters} SELECT ?, c.system, c.source_id, a.canonical_id FROM _component c"
+        " JOIN _assigned a USING (label)",
+        [entity],
+    )
+    merges = con.execute(
+        "SELECT canonical_id, list_filter(ids, lambda i: i <> canonical_id) FROM _assigned WHERE len(ids) > 1"
+        " ORDER BY canonical_id"
+    ).fetchall()
+    splits = con.execute("""
+        SELECT k.canonical_id, list(DISTINCT a.canonical_id ORDER BY a.canonical_id)
+        FROM _kept k JOIN _before b ON b.canonical_id = k.canonical_id AND b.label <> k.label
+        JOIN _assigned a ON a.label = b.label
+        WHERE k.parts > 1 GROUP BY k.canonical_id ORDER BY k.canonical_id
+    """).fetchall()
+    _remember(con, entity)
+    return [("merge", c, list(o)) for c, o in merges] + [("split", c, list(o)) for c, o in splits]
+
+
+def _remember(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+    """Today's ids for today's records; records not seen today keep their last id for a return."""
+    con.execute(
+        f"""
+        DELETE FROM {CANONICAL_IDS} WHERE entity = ? AND (system, source_id) IN
+          (SELECT system, source_id FROM _component)
+        """,
+        [entity],
+    )
+    con.execute(
+        f"INSERT INTO {CANONICAL_IDS} SELECT ?, c.system, c.source_id, a.canonical_id, a.first_run"
+        " FROM _component c JOIN _assigned a USING (label)",
+        [entity],
+    )
