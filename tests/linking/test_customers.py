@@ -88,3 +88,41 @@ def test_row_order_changes_no_link_and_no_id(make_workspace: Callable[..., Path]
         "\n".join([DISPATCH[0], *reversed(DISPATCH[1:])]) + "\n"
     )
     assert _links(shuffled) == (links, ids)
+
+
+def test_a_shared_id_links_what_the_names_do_not(make_workspace: Callable[..., Path]) -> None:
+    config = CONFIG.replace(
+        "ownership: {customer.*: crm}",
+        "ownership: {customer.*: crm}\nmatching:\n  shared_ids: [{system: crm, field: jobber_id, target: dispatch}]",
+    ).replace(
+        "crm: {from: contacts, id: id, fields: {name: name, company: company, email: email, phone: phone, address: street, postal_code: zip}}",
+        "crm: {from: contacts, id: id, fields: {name: name, company: company, email: email, phone: phone, address: street, postal_code: zip}, extra: {jobber_id: jobber_id}}",
+    )
+    crm = [CRM[0] + ",jobber_id", *(line + (",d2" if line.startswith("c2,") else ",") for line in CRM[1:])]
+    root = make_workspace(
+        config,
+        {"crm/contacts.csv": "\n".join(crm) + "\n", "dispatch/clients.csv": "\n".join(DISPATCH) + "\n"},
+    )
+    links, ids = _links(root)
+    assert links == {*EXPECTED, ("c2", "d2")} and ids["c2"] == ids["d2"]
+
+
+def test_a_shared_id_naming_an_unmapped_field_is_reported(make_workspace: Callable[..., Path]) -> None:
+    from trueup.errors import ConfigError
+
+    config = CONFIG.replace(
+        "ownership: {customer.*: crm}",
+        "ownership: {customer.*: crm}\nmatching:\n  shared_ids: [{system: crm, field: jobber, target: dispatch}]\n  compare: [dob]",
+    )
+    root = make_workspace(
+        config,
+        {"crm/contacts.csv": "\n".join(CRM) + "\n", "dispatch/clients.csv": "\n".join(DISPATCH) + "\n"},
+    )
+    try:
+        Workspace.open(root)
+    except ConfigError as exc:
+        rendered = [p.render() for p in exc.problems]
+    else:
+        raise AssertionError("the configuration should not validate")
+    assert any("matching.shared_ids[0].field" in r and "not mapped from crm" in r for r in rendered), rendered
+    assert any("matching.compare[0]" in r and "dob" in r for r in rendered), rendered

@@ -203,9 +203,22 @@ class Tolerance(Model):
     amount: float = 0.0
 
 
-class Matching(Model):
-    """How records that no rule links are matched: Splink's probability, and the band for review."""
+class SharedId(Model):
+    """A system that keeps another system's id for the same thing (the ledger's customer id in
+    the CRM): records joined by it are linked as surely as by the id itself."""
 
+    entity: str = "customer"
+    system: str
+    field: str  # a field of that system's mapping (usually under `extra:`) holding the target's id
+    target: str
+
+
+class Matching(Model):
+    """How records are matched beyond the built-in rules: shared ids, Splink's probability and
+    the band for review, and extra fields for Splink to compare."""
+
+    shared_ids: list[SharedId] = []
+    compare: list[str] = []  # `extra:` fields of customer mappings that Splink also compares
     probabilistic: bool = True
     link_at: float = Field(default=0.95, gt=0, le=1)  # linked at or above this match probability
     review_from: float = Field(default=0.5, gt=0, le=1)  # from here up to link_at: a person decides

@@ -288,6 +288,38 @@ def _ownership(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
             )
 
 
+def _matching(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
+    for i, shared in enumerate(ws.matching.shared_ids):
+        here: Path_ = ("matching", "shared_ids", i)
+        if shared.entity not in ENTITIES:
+            yield at.problem(
+                (*here, "entity"), "unknown entity", fix=_hint(shared.entity, ENTITIES, "entities")
+            )
+            continue
+        mappings = ws.entities.get(shared.entity, {})
+        for key in ("system", "target"):
+            system = getattr(shared, key)
+            if system not in mappings:
+                yield at.problem(
+                    (*here, key), f"no mapping of {shared.entity} from this system", value=system,
+                    fix=_hint(system, mappings, f"systems mapping {shared.entity}"),
+                )  # fmt: skip
+        mapping = mappings.get(shared.system)
+        if mapping and shared.field not in mapping.fields and shared.field not in mapping.extra:
+            known = [*mapping.fields, *mapping.extra]
+            yield at.problem(
+                (*here, "field"), f"`{shared.field}` is not mapped from {shared.system}",
+                fix=f"add it under `extra:` of entities.{shared.entity}.{shared.system}; " + _hint(shared.field, known, "fields"),
+            )  # fmt: skip
+    extras = {f for m in ws.entities.get("customer", {}).values() for f in m.extra}
+    for i, name in enumerate(ws.matching.compare):
+        if name not in extras:
+            yield at.problem(
+                ("matching", "compare", i), "not an `extra:` field of any customer mapping", value=name,
+                fix=_hint(name, extras, "extra fields"),
+            )  # fmt: skip
+
+
 def _handoffs(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
     known = set(ws.systems) | {r.system for r in ws.retired} | at.declared_systems
     seen: set[str] = set()
@@ -352,4 +384,6 @@ def _costs(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
             )
 
 
-CHECKS = (_settings, _systems, _entities, _statuses, _ownership, _handoffs, _retired, _reported, _costs)
+CHECKS = (
+    _settings, _systems, _entities, _statuses, _ownership, _matching, _handoffs, _retired, _reported, _costs,
+)  # fmt: skip

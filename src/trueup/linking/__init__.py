@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import duckdb
 
+from trueup.config.models import Matching
 from trueup.linking import decisions, identity
 from trueup.linking.probabilistic import score_customers
-from trueup.linking.rules import customer_pairs_sql
+from trueup.linking.rules import customer_pairs_sql, shared_id_pairs_sql
 from trueup.model import ENTITIES
 from trueup.runtime import StepContext, StepResult
 from trueup.warehouse import staged_table, table_exists
@@ -80,13 +81,20 @@ def run(ctx: StepContext) -> StepResult:
             if not table_exists(con, "main", f"staged_{entity}"):
                 continue
             pairs = _pairs_sql(con, entity)
+            shared = [
+                shared_id_pairs_sql(entity, x.system, x.field, x.target, x.field in ENTITIES[entity].fields)
+                for x in ws.matching.shared_ids
+                if x.entity == entity
+            ]
+            if shared:
+                pairs = "\nUNION\n".join([pairs, *shared] if pairs else shared)
             if pairs:
                 con.execute(
                     f"INSERT INTO {LINKS} SELECT '{entity}', system_a, source_a, system_b, source_b, 1.0, rule,"
                     f" CAST(evidence AS JSON) FROM ({pairs})"
                 )
             if entity == "customer" and ws.matching.probabilistic:
-                note = _add_probable(con, ws.matching.link_at, ws.matching.review_from, ws.matching.max_pairs)
+                note = _add_probable(con, ws.matching)
                 if note:
                     result.notes.append(note)
             decided = ctx.state.decisions(entity) if ctx.state else {}
@@ -113,16 +121,16 @@ def run(ctx: StepContext) -> StepResult:
     return result
 
 
-def _add_probable(
-    con: duckdb.DuckDBPyConnection, link_at: float, review_from: float, max_pairs: float
-) -> str | None:
+def _add_probable(con: duckdb.DuckDBPyConnection, matching: Matching) -> str | None:
     """Splink's pairs that no rule linked: linked at `link_at`, kept for review from `review_from`.
     Returns a note when the model could not be estimated (the rules' links stand alone)."""
     records = _count(con, f"SELECT count(*) FROM {staged_table('customer')}")
     if records < MIN_RECORDS:
         return f"customers linked by rules alone: {records} records are too few to estimate a matching model"
     try:
-        scored = score_customers(con, floor=review_from, max_pairs=max_pairs)
+        scored = score_customers(
+            con, floor=matching.review_from, max_pairs=matching.max_pairs, extra=matching.compare
+        )
     except (ValueError, ArithmeticError) as exc:  # Splink refuses a model its data cannot estimate
         return f"customers linked by rules alone: the matching model could not be estimated ({exc})"
     con.register("_scored", scored)
@@ -132,11 +140,11 @@ def _add_probable(
     )
     con.execute(
         f"INSERT INTO {LINKS} SELECT 'customer', s.system_a, s.source_a, s.system_b, s.source_b, s.probability,"
-        f" 'probabilistic', s.evidence {fresh} WHERE s.probability >= {link_at}"
+        f" 'probabilistic', s.evidence {fresh} WHERE s.probability >= {matching.link_at}"
     )
     con.execute(
         f"INSERT INTO {CANDIDATES} SELECT 'customer', s.system_a, s.source_a, s.system_b, s.source_b,"
-        f" s.probability, s.evidence {fresh} WHERE s.probability < {link_at}"
+        f" s.probability, s.evidence {fresh} WHERE s.probability < {matching.link_at}"
     )
     con.unregister("_scored")
     return None

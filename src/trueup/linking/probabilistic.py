@@ -17,13 +17,19 @@ import pyarrow as pa
 
 from trueup.warehouse import staged_table
 
-FEATURES = f"""
+
+def features_sql(extra: list[str]) -> str:
+    """The columns Splink compares, one row per customer record, in key order."""
+    extras = "".join(f", nullif(trim(extra->>'{name}'), '') AS x_{i}" for i, name in enumerate(extra))
+    return f"""
 SELECT system || ':' || source_id AS unique_id, system AS source_dataset, name_key, email_norm, phone_e164,
-  address_key, postal_code, list_last(string_split(name_key, ' ')) AS last_token
+  address_key, postal_code, list_last(string_split(name_key, ' ')) AS last_token{extras}
 FROM {staged_table("customer")}
 WHERE system NOT IN (SELECT system FROM _spreadsheets) AND source_id IS NOT NULL
 ORDER BY unique_id
 """
+
+
 EMPTY = {
     "system_a": pa.string(), "source_a": pa.string(), "system_b": pa.string(), "source_b": pa.string(),
     "probability": pa.float64(), "evidence": pa.string(),
@@ -31,7 +37,11 @@ EMPTY = {
 
 
 def score_customers(
-    con: duckdb.DuckDBPyConnection, floor: float, max_pairs: float, seed: int = 1
+    con: duckdb.DuckDBPyConnection,
+    floor: float,
+    max_pairs: float,
+    extra: list[str] | None = None,
+    seed: int = 1,
 ) -> pa.Table:
     """Pairs of customers of different systems scoring at least `floor`: system_a, source_a,
     system_b, source_b, probability and evidence (the match weight of each comparison, as JSON)."""
@@ -39,7 +49,8 @@ def score_customers(
     from splink import Linker, SettingsCreator, block_on
     from splink.backends.duckdb import DuckDBAPI
 
-    records = con.sql(FEATURES).to_arrow_table()
+    extra = extra or []
+    records = con.sql(features_sql(extra)).to_arrow_table()
     assert records is not None  # a SELECT always has a result
     if records.num_rows < 2 or len(set(records.column("source_dataset").to_pylist())) < 2:
         return pa.table({k: pa.array([], t) for k, t in EMPTY.items()})
@@ -59,6 +70,8 @@ def score_customers(
                 cl.ExactMatch("phone_e164"),
                 cl.JaroWinklerAtThresholds("address_key", [0.92, 0.8]),
                 cl.ExactMatch("postal_code"),
+                # declared extra fields (a date of birth, a tax number): near misses count for something
+                *(cl.LevenshteinAtThresholds(f"x_{i}", [1, 2]) for i in range(len(extra))),
             ],
             blocking_rules_to_generate_predictions=[
                 block_on("email_norm"),
@@ -76,10 +89,9 @@ def score_customers(
         for blocking in (block_on("postal_code", "last_token"), block_on("email_norm")):
             linker.training.estimate_parameters_using_expectation_maximisation(blocking)
         predicted = linker.inference.predict(threshold_match_probability=floor)
-        weights = ", ".join(
-            f"'{name}': round(mw_{name}, 2)"
-            for name in ("name_key", "email_norm", "phone_e164", "address_key", "postal_code")
-        )
+        compared = {n: n for n in ("name_key", "email_norm", "phone_e164", "address_key", "postal_code")}
+        compared |= {name: f"x_{i}" for i, name in enumerate(extra)}
+        weights = ", ".join(f"'{name}': round(mw_{column}, 2)" for name, column in compared.items())
         work.execute(
             f"""
             CREATE TEMP VIEW scored AS

@@ -67,3 +67,19 @@ SELECT system_a, source_a, system_b, source_b, rule,
   {{'email': email_eq, 'phone': phone_eq, 'address': address_eq, 'name': round(name_sim, 3)}} AS evidence
 FROM judged WHERE rule IS NOT NULL
 """
+
+
+def shared_id_pairs_sql(entity: str, system: str, field: str, target: str, canonical: bool) -> str:
+    """Records of `system` whose `field` holds the id of a record of `target`."""
+    table = staged_table(entity)
+    value = f's."{field}"' if canonical else f"s.extra->>'{field}'"
+    name = f"shared id ({field})"
+    return f"""
+SELECT CASE WHEN s.system < t.system THEN s.system ELSE t.system END AS system_a,
+  CASE WHEN s.system < t.system THEN s.source_id ELSE t.source_id END AS source_a,
+  CASE WHEN s.system < t.system THEN t.system ELSE s.system END AS system_b,
+  CASE WHEN s.system < t.system THEN t.source_id ELSE s.source_id END AS source_b,
+  '{name}' AS rule, {{'{field}': {value}}} AS evidence
+FROM {table} s JOIN {table} t ON t.system = '{target}' AND t.source_id = trim({value})
+WHERE s.system = '{system}'
+"""
