@@ -6,6 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from trueup import pipeline
 from trueup.workspace import Workspace
@@ -126,3 +129,35 @@ def test_a_shared_id_naming_an_unmapped_field_is_reported(make_workspace: Callab
         raise AssertionError("the configuration should not validate")
     assert any("matching.shared_ids[0].field" in r and "not mapped from crm" in r for r in rendered), rendered
     assert any("matching.compare[0]" in r and "dob" in r for r in rendered), rendered
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(crm=st.permutations(CRM[1:]), dispatch=st.permutations(DISPATCH[1:]))
+def test_any_row_order_gives_the_same_links_and_ids(
+    crm: list[str], dispatch: list[str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = tmp_path_factory.mktemp("shuffled")
+    (root / "crm").mkdir()
+    (root / "dispatch").mkdir()
+    (root / "trueup.yaml").write_text(CONFIG)
+    (root / "crm" / "contacts.csv").write_text("\n".join([CRM[0], *crm]) + "\n")
+    (root / "dispatch" / "clients.csv").write_text("\n".join([DISPATCH[0], *dispatch]) + "\n")
+    links, ids = _links(root)
+    assert links == EXPECTED
+    assert ids == _reference_ids(tmp_path_factory)
+
+
+_REFERENCE: dict[str, str] = {}
+
+
+def _reference_ids(factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The ids of the rows in their written order, computed once."""
+    if not _REFERENCE:
+        root = factory.mktemp("in-order")
+        (root / "crm").mkdir()
+        (root / "dispatch").mkdir()
+        (root / "trueup.yaml").write_text(CONFIG)
+        (root / "crm" / "contacts.csv").write_text("\n".join(CRM) + "\n")
+        (root / "dispatch" / "clients.csv").write_text("\n".join(DISPATCH) + "\n")
+        _REFERENCE.update(_links(root)[1])
+    return _REFERENCE

@@ -10,7 +10,8 @@ then the order of `systems`. Spreadsheets never feed a golden record: they are d
 systems, and their differences are findings. A system with two records in one cluster (a sync
 that duplicated an invoice) gives the value of its smallest source id, so the result does not
 depend on row order. References (an invoice's job, a job's customer) are resolved to the
-canonical id of the record they point at.
+canonical id of the record they point at; where no system recorded one, it may be inferred
+(see :mod:`trueup.resolve.infer`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from trueup.config.models import Workspace as Config
 from trueup.config.models import owner_of
 from trueup.ingest.base import literal
 from trueup.model import ENTITIES, Kind
+from trueup.resolve.infer import INFERRED, infer
 from trueup.runtime import StepContext, StepResult
 from trueup.warehouse import ident, staged_table, table_exists
 
@@ -109,6 +111,8 @@ def run(ctx: StepContext) -> StepResult:
                 continue
             _resolve(con, ws, entity)
             result.counts[f"golden.{entity}"] = _count(con, f"SELECT count(*) FROM {ident(entity)}")
+        infer(con, ws.tolerance.amount)
+        result.counts["inferred_references"] = _count(con, f"SELECT count(*) FROM {INFERRED}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
