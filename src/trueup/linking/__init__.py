@@ -1,15 +1,19 @@
 """The link step: the same customer, location, job and invoice recognised in every system.
 
-It writes two warehouse tables:
+It writes these warehouse tables:
 
 - `links`: one row per pair of records judged the same, with both sides, the rule that held and
-  its evidence (deterministic rules have probability 1);
+  its evidence (rules and people's confirmations have probability 1; Splink's links carry theirs);
+- `link_candidates`: pairs Splink was unsure of, for a person to confirm or reject;
 - `clusters`: every staged record with the canonical id of the real thing it belongs to
-  (connected components of the links; a record linked to nothing is its own cluster).
+  (connected components of the links; a record linked to nothing is its own cluster);
+- `canonical_ids`: kept across runs so that ids stay stable (see :mod:`trueup.linking.identity`).
 
-Customers are linked by rules over normal forms (see :mod:`trueup.linking.rules`); records that
-carry a shared number (an invoice number, a job number copied into a sheet) are linked by it;
-locations by their linked customer and address.
+Customers are linked by rules over normal forms (:mod:`trueup.linking.rules`), declared shared
+ids, then Splink (:mod:`trueup.linking.probabilistic`); records that carry the same number (an
+invoice number the ledger copied, a job number pasted into a sheet) are linked by it; locations
+by their linked customer and address. People's decisions (:mod:`trueup.linking.decisions`) have
+the last word.
 """
 
 from __future__ import annotations
