@@ -46,15 +46,22 @@ FROM {table} a JOIN {table} b ON a.number = b.number AND a.system < b.system
 """
 
 
+# Two systems' sites of one customer are one location when their addresses agree, allowing a
+# typo or a missing unit (Jaro-Winkler on the normal form) where the postcodes do not disagree.
 LOCATION_PAIRS = f"""
+WITH sited AS (
+  SELECT l.system, l.source_id, l.address_key, l.postal_code, c.canonical_id AS customer_id
+  FROM {staged_table("location")} l
+  JOIN {CLUSTERS} c ON c.entity = 'customer' AND c.system = coalesce(l.customer_system, l.system)
+    AND c.source_id = l.customer
+)
 SELECT a.system AS system_a, a.source_id AS source_a, b.system AS system_b, b.source_id AS source_b,
-  'same customer and address' AS rule, {{'address': a.address_key}} AS evidence
-FROM {staged_table("location")} a JOIN {staged_table("location")} b
-  ON a.address_key = b.address_key AND a.system < b.system
-JOIN {CLUSTERS} ca ON ca.entity = 'customer' AND ca.system = coalesce(a.customer_system, a.system)
-  AND ca.source_id = a.customer
-JOIN {CLUSTERS} cb ON cb.entity = 'customer' AND cb.system = coalesce(b.customer_system, b.system)
-  AND cb.source_id = b.customer AND cb.canonical_id = ca.canonical_id
+  CASE WHEN a.address_key = b.address_key THEN 'same customer and address'
+    ELSE 'same customer, similar address' END AS rule,
+  {{'address': round(jaro_winkler_similarity(a.address_key, b.address_key), 3)}} AS evidence
+FROM sited a JOIN sited b ON b.customer_id = a.customer_id AND a.system < b.system
+WHERE jaro_winkler_similarity(a.address_key, b.address_key) >= 0.93
+  AND (a.postal_code = b.postal_code OR a.postal_code IS NULL OR b.postal_code IS NULL)
 """
 
 
