@@ -23,7 +23,8 @@ def features_sql(extra: list[str]) -> str:
     extras = "".join(f", nullif(trim(extra->>'{name}'), '') AS x_{i}" for i, name in enumerate(extra))
     return f"""
 SELECT system || ':' || source_id AS unique_id, system AS source_dataset, name_key, email_norm, phone_e164,
-  address_key, postal_code, list_last(string_split(name_key, ' ')) AS last_token{extras}
+  address_key, postal_code, list_last(string_split(name_key, ' ')) AS last_token,
+  substr(name_key, 1, 1) AS initial{extras}
 FROM {staged_table("customer")}
 WHERE system NOT IN (SELECT system FROM _spreadsheets) AND source_id IS NOT NULL
 ORDER BY unique_id
@@ -76,7 +77,7 @@ def score_customers(
             blocking_rules_to_generate_predictions=[
                 block_on("email_norm"),
                 block_on("phone_e164"),
-                block_on("postal_code", "last_token"),
+                block_on("postal_code", "last_token", "initial"),
                 block_on("address_key"),
             ],
             retain_intermediate_calculation_columns=True,  # the match weights are a link's evidence
@@ -86,7 +87,7 @@ def score_customers(
             [block_on("email_norm"), block_on("phone_e164")], recall=0.8
         )
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-        for blocking in (block_on("postal_code", "last_token"), block_on("email_norm")):
+        for blocking in (block_on("postal_code", "last_token", "initial"), block_on("email_norm")):
             linker.training.estimate_parameters_using_expectation_maximisation(blocking)
         predicted = linker.inference.predict(threshold_match_probability=floor)
         compared = {n: n for n in ("name_key", "email_norm", "phone_e164", "address_key", "postal_code")}

@@ -56,20 +56,25 @@ def _member_sql(ws: Config, entity: str) -> str:
         if kind is not Kind.REFERENCE:
             columns.append(f"s.{ident(field)}")
             continue
-        alias = ident(f"r_{field}")
-        target = staged_table(field)
-        # A reference holds the target system's id, or (matches: number) its number.
+        # A reference holds the target system's id, or (matches: number) its number: two equality
+        # joins, so that DuckDB can hash both (a join on a CASE would compare every pair).
+        by_id, space = ident(f"r_{field}"), f"s.{ident(field + '_system')}"
         joins.append(
-            f"LEFT JOIN (SELECT t.system, t.source_id, t.number, k.canonical_id FROM {target} t"
-            f" JOIN clusters k ON k.entity = {literal(field)} AND k.system = t.system AND k.source_id = t.source_id)"
-            f" {alias} ON {alias}.system = s.{ident(field + '_system')} AND"
-            f" (CASE WHEN s.{ident(field + '_matches')} = 'number' THEN {alias}.number ELSE {alias}.source_id END)"
-            f" = s.{ident(field)}"
-            if "number" in ENTITIES[field].fields
-            else f"LEFT JOIN clusters {alias} ON {alias}.entity = {literal(field)}"
-            f" AND {alias}.system = s.{ident(field + '_system')} AND {alias}.source_id = s.{ident(field)}"
+            f"LEFT JOIN clusters {by_id} ON {by_id}.entity = {literal(field)} AND {by_id}.system = {space}"
+            f" AND {by_id}.source_id = s.{ident(field)} AND s.{ident(field + '_matches')} IS DISTINCT FROM 'number'"
         )
-        columns.append(f"{alias}.canonical_id AS {ident(field)}")
+        reference = f"{by_id}.canonical_id"
+        if "number" in ENTITIES[field].fields:
+            by_number = ident(f"n_{field}")
+            joins.append(
+                f"LEFT JOIN (SELECT t.system, t.number, min(k.canonical_id) AS canonical_id"
+                f" FROM {staged_table(field)} t JOIN clusters k ON k.entity = {literal(field)}"
+                f" AND k.system = t.system AND k.source_id = t.source_id GROUP BY t.system, t.number) {by_number}"
+                f" ON {by_number}.system = {space} AND {by_number}.number = s.{ident(field)}"
+                f" AND s.{ident(field + '_matches')} = 'number'"
+            )
+            reference = f"coalesce({reference}, {by_number}.canonical_id)"
+        columns.append(f"{reference} AS {ident(field)}")
     feeding = [s for s in ws.systems if ws.systems[s].kind != "spreadsheet"]
     return (
         f"SELECT {', '.join(columns)} FROM {staged_table(entity)} s"
