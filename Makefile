@@ -36,6 +36,7 @@ test: $(STAMP) ## Lint, then run the whole test suite
 bench: $(STAMP) ## Run the benchmarks against their named peers (writes nothing; see benchmarks/RESULTS.md)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/generate.py
+	$(BIN)/python benchmarks/linking.py
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache examples/*/.trueup $(DEMO_DIR)

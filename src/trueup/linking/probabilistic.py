@@ -11,6 +11,9 @@ key, so the result does not depend on row order.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -57,6 +60,7 @@ def score_customers(
         return pa.table({k: pa.array([], t) for k, t in EMPTY.items()})
     work = duckdb.connect()
     try:
+        work.execute("SET enable_progress_bar = false")  # scripts read trueup's own output
         work.register("_records", records)
         work.execute("CREATE TABLE customers AS SELECT * FROM _records")
         work.unregister("_records")
@@ -79,20 +83,40 @@ def score_customers(
                 block_on("phone_e164"),
                 block_on("postal_code", "last_token", "initial"),
                 block_on("address_key"),
+                *(block_on(f"x_{i}") for i in range(len(extra))),  # a shared birth date finds a typo'd name
             ],
             retain_intermediate_calculation_columns=True,  # the match weights are a link's evidence
         )
         linker = Linker(api.register("customers"), settings, log_level=logging.WARNING)
-        linker.training.estimate_probability_two_random_records_match(
-            [block_on("email_norm"), block_on("phone_e164")], recall=0.8
-        )
+        # Near-certain matches give the prior: whichever of these the data has (exports without
+        # emails or phones still have names, postcodes and declared fields).
+        sure: list[Any] = [
+            block_on("email_norm"),
+            block_on("phone_e164"),
+            block_on("name_key", "postal_code"),
+        ]
+        if extra:
+            sure.append(block_on(*(f"x_{i}" for i in range(len(extra)))))
+        _try(lambda: linker.training.estimate_probability_two_random_records_match(sure, recall=0.8))
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-        for blocking in (block_on("postal_code", "last_token", "initial"), block_on("email_norm")):
-            linker.training.estimate_parameters_using_expectation_maximisation(blocking)
+        trained = 0
+        em_blocks = [block_on("postal_code", "last_token", "initial"), block_on("email_norm")]
+        em_blocks += [block_on(f"x_{i}") for i in range(len(extra))]
+        for blocking in em_blocks:  # a blocking the data cannot use (no emails at all) is skipped
+            trained += _try(
+                partial(linker.training.estimate_parameters_using_expectation_maximisation, blocking)
+            )
+        if not trained:
+            raise ValueError("no blocking gave pairs to estimate the model from")
         predicted = linker.inference.predict(threshold_match_probability=floor)
         compared = {n: n for n in ("name_key", "email_norm", "phone_e164", "address_key", "postal_code")}
         compared |= {name: f"x_{i}" for i, name in enumerate(extra)}
-        weights = ", ".join(f"'{name}': round(mw_{column}, 2)" for name, column in compared.items())
+        present = {row[0] for row in work.execute(f"DESCRIBE {predicted.physical_name}").fetchall()}
+        weights = ", ".join(  # a comparison Splink dropped (a column empty everywhere) has no weight
+            f"'{name}': round(mw_{column}, 2)"
+            for name, column in compared.items()
+            if f"mw_{column}" in present
+        )
         work.execute(
             f"""
             CREATE TEMP VIEW scored AS
@@ -114,3 +138,14 @@ def score_customers(
         ).to_arrow_table()
     finally:
         work.close()
+
+
+def _try(train: Callable[[], object]) -> int:
+    """One training step; 0 when the data cannot support it (Splink raises on empty blocks)."""
+    from splink.internals.exceptions import SplinkException
+
+    try:
+        train()
+    except (SplinkException, ValueError, ArithmeticError):
+        return 0
+    return 1
