@@ -227,15 +227,37 @@ def demo(
     )
     here = made.root
     out.print("\nNext:")
+    someone = _sample_customer(made.root) if outcome is not None else None
     for command in (
         f'trueup sql -w {here} "SELECT * FROM unmapped_status"',
-        f'trueup sql -w {here} "SELECT system, count(*) FROM staged_invoice GROUP BY 1"',
+        *(
+            [
+                f'trueup explain customer "{someone}" -w {here}',
+                f'trueup timeline "{someone}" --since 90d -w {here}',
+            ]
+            if someone
+            else []
+        ),
+        f"trueup links review -w {here}",
         f"trueup runs -w {here}",
         f"head {here}/.truth/expected_findings.jsonl",
     ):
         out.print(f"  {command}", markup=False)
     if outcome is not None and outcome.outcome == "partial":
         raise typer.Exit(3)
+
+
+def _sample_customer(root: Path) -> str | None:
+    """The email of a busy customer known to every system, to show `explain` and `timeline` on."""
+    from trueup.warehouse import connect
+
+    with connect(root / ".trueup" / "warehouse.duckdb", read_only=True) as con:
+        rows = con.execute(
+            "SELECT c.email FROM customer c JOIN job j ON j.customer = c.canonical_id"
+            " WHERE c.records >= 3 AND c.email IS NOT NULL GROUP BY c.email, c.canonical_id"
+            " ORDER BY count(*) DESC, c.canonical_id LIMIT 1"
+        ).fetchall()
+    return str(rows[0][0]) if rows else None
 
 
 def _lookup(workspace: Path) -> Any:
@@ -365,6 +387,9 @@ def timeline(
         print_json({"customer": customer, "since": start, "events": events})
         return
     title = f"{name[0] if name else customer} ({customer})" + (f" since {start:%Y-%m-%d}" if start else "")
+    if not events:
+        out.print(f"Nothing happened with {title}.")
+        return
     print_rows(
         ["when", "what", "detail", "systems"],
         [[_shown(e["occurred_at"]), e["kind"], e["summary"], ", ".join(e["systems"])] for e in events],
