@@ -13,26 +13,13 @@ import argparse
 import csv
 import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
+from child import run_python
 
 from trueup.demo import SIZES
-
-# Peak memory is read from the child's own /proc/self/status (VmHWM): getrusage's maxrss of a
-# child starts from the parent's size at fork, which would charge every contender for this script.
-PEAK = (
-    "\nimport atexit, sys\n"
-    "def _peak():\n"
-    "    for line in open('/proc/self/status'):\n"
-    "        if line.startswith('VmHWM:'):\n"
-    "            sys.stderr.write('PEAK ' + line.split()[1] + '\\n')\n"
-    "atexit.register(_peak)\n"
-)
 
 GENERATE = (
     "import json\n"
@@ -55,17 +42,6 @@ PEER_COLUMNS = (
 PEER = "import duckdb\nduckdb.connect().execute({sql!r})\n"
 
 
-def measure(argv: list[str]) -> tuple[float, int, bytes]:
-    """Seconds, peak RSS (bytes) and stdout of one fresh process."""
-    began = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True)
-    seconds = time.perf_counter() - began
-    if done.returncode != 0:
-        raise SystemExit(f"contender failed: {argv}\n{done.stderr.decode()[-2000:]}")
-    peaks = [int(line.split()[1]) for line in done.stderr.decode().splitlines() if line.startswith("PEAK ")]
-    return seconds, peaks[-1] * 1024, done.stdout
-
-
 def disk_bytes(root: Path) -> int:
     return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
 
@@ -85,8 +61,8 @@ def generate_child(size: str) -> dict:
     """One generation in a fresh process: seconds, peak, and what it wrote (measured, then removed)."""
     with tempfile.TemporaryDirectory() as scratch:
         target = Path(scratch) / "demo"
-        code = PEAK + GENERATE.format(target=str(target), size=size)
-        seconds, peak, out = measure([sys.executable, "-c", code])
+        code = GENERATE.format(target=str(target), size=size)
+        seconds, peak, out = run_python(code)
         demo = json.loads(out)
         return {
             "seconds": seconds,
@@ -105,7 +81,7 @@ def peer_child(rows: int, columns: int) -> dict:
         target = Path(scratch) / "peer.csv"
         select = ",\n  ".join(PEER_COLUMNS[k % len(PEER_COLUMNS)].format(k=k) for k in range(columns))
         sql = f"COPY (SELECT\n  {select}\nFROM range({rows}) t(i)) TO '{target}' (HEADER, DELIMITER ',')"
-        seconds, peak, _ = measure([sys.executable, "-c", PEAK + PEER.format(sql=sql)])
+        seconds, peak, _ = run_python(PEER.format(sql=sql))
         return {"seconds": seconds, "peak": peak, "bytes": target.stat().st_size}
 
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import duckdb
+from child import run_python, trueup_code
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -57,33 +55,10 @@ CONTENDERS = {
 }
 
 
-# Peak memory is read from the child's own /proc/self/status (VmHWM): getrusage's maxrss of a
-# child starts from the parent's size at fork, which would charge every contender for this script.
-PEAK = (
-    "\nimport atexit, sys\n"
-    "def _peak():\n"
-    "    for line in open('/proc/self/status'):\n"
-    "        if line.startswith('VmHWM:'):\n"
-    "            sys.stderr.write('PEAK ' + line.split()[1] + '\\n')\n"
-    "atexit.register(_peak)\n"
-)
-
-
-def measure(argv: list[str]) -> tuple[float, int, bytes]:
-    """Seconds, peak RSS (bytes) and stdout of one fresh process."""
-    began = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True)
-    seconds = time.perf_counter() - began
-    if done.returncode != 0:
-        raise SystemExit(f"contender failed: {argv}\n{done.stderr.decode()[-2000:]}")
-    peaks = [int(line.split()[1]) for line in done.stderr.decode().splitlines() if line.startswith("PEAK ")]
-    return seconds, peaks[-1] * 1024, done.stdout
-
-
 def run_child(code: str) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as scratch:
-        code = PEAK + f"DB = {str(Path(scratch) / 'b.duckdb')!r}\n" + code
-        seconds, peak, _ = measure([sys.executable, "-c", code])
+        code = f"DB = {str(Path(scratch) / 'b.duckdb')!r}\n" + code
+        seconds, peak, _ = run_python(code)
     return seconds, peak
 
 
@@ -101,8 +76,7 @@ def trueup_child(source: Path, fmt: str) -> tuple[float, int]:
             """)
         )
         argv = ["run", "--step", "ingest", "--json", "-w", str(root)]
-        code = PEAK + f"import sys\nsys.argv = ['trueup', *{argv!r}]\nfrom trueup.cli import main\nmain()\n"
-        seconds, peak, out = measure([sys.executable, "-c", code])
+        seconds, peak, out = run_python(trueup_code(*argv))
         step = json.loads(out)["steps"][0]
         assert step["counts"]["quarantined"] == 0, (fmt, step["counts"])
         # The ingest step's own time, without starting Python and importing trueup.

@@ -27,23 +27,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import duckdb
+from child import ChildFailed, run_python, trueup_code
 
 HERE = Path(__file__).resolve().parent
 T = TypeVar("T")
 DATA = HERE / "data" / "febrl4"
 COLUMNS = ["rec_id", "given_name", "surname", "street_number", "address_1", "address_2", "suburb",
            "postcode", "state", "date_of_birth", "soc_sec_id"]  # fmt: skip
-
-# Peak memory is read from the child's own /proc/self/status (VmHWM): getrusage's maxrss of a
-# child starts from the parent's size at fork, which would charge every contender for this script.
-PEAK = (
-    "\nimport atexit, sys\n"
-    "def _peak():\n"
-    "    for line in open('/proc/self/status'):\n"
-    "        if line.startswith('VmHWM:'):\n"
-    "            sys.stderr.write('PEAK ' + line.split()[1] + '\\n')\n"
-    "atexit.register(_peak)\n"
-)
 
 
 def make_data() -> tuple[Path, Path, Path]:
@@ -200,27 +190,10 @@ class Row:
     failed: str = ""  # why the contender gave no result
 
 
-class Failed(Exception):
-    """A contender's process ended without a result."""
-
-
-def measure(argv: list[str]) -> tuple[float, int, bytes]:
-    """Seconds, peak RSS (bytes) and stdout of one fresh process."""
-    began = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True)
-    seconds = time.perf_counter() - began
-    if done.returncode != 0:
-        tail = [line for line in done.stderr.decode().splitlines() if line.strip()][-3:]
-        raise Failed(f"exit {done.returncode} after {seconds:.0f} s: " + " / ".join(tail)[-600:])
-    peaks = [int(line.split()[1]) for line in done.stderr.decode().splitlines() if line.startswith("PEAK ")]
-    return seconds, peaks[-1] * 1024, done.stdout
-
-
 def trueup_run(workspace: Path) -> tuple[float, int, dict]:  # type: ignore[type-arg]
     """`trueup run -w DIR --json` end to end (all steps), as a user runs it."""
     argv = ["run", "-w", str(workspace), "--json"]
-    code = PEAK + f"import sys\nsys.argv = ['trueup', *{argv!r}]\nfrom trueup.cli import main\nmain()\n"
-    seconds, peak, out = measure([sys.executable, "-c", code])
+    seconds, peak, out = run_python(trueup_code(*argv))
     # The JSON report is the last thing on stdout; anything before it (a DuckDB progress bar, seen on
     # the large demo) is counted and reported, not parsed.
     start = out.rfind(b"\n{\n") + 1 if not out.startswith(b"{") else 0
@@ -228,7 +201,7 @@ def trueup_run(workspace: Path) -> tuple[float, int, dict]:  # type: ignore[type
     if start:
         STRAY[str(workspace)] = out[:start].decode(errors="replace")
     if report["outcome"] != "succeeded":
-        raise Failed(f"outcome {report['outcome']}: {json.dumps(report['steps'])[-600:]}")
+        raise ChildFailed(f"outcome {report['outcome']}: {json.dumps(report['steps'])[-600:]}")
     return seconds, peak, report
 
 
@@ -264,7 +237,7 @@ def best_of(repeat: int, once: Callable[[], tuple[float, int, T]]) -> tuple[floa
     for _ in range(repeat):
         try:
             runs.append(once())
-        except Failed as failure:
+        except ChildFailed as failure:
             return str(failure)
     return min(runs, key=lambda r: r[0])
 
@@ -343,8 +316,8 @@ def febrl4(repeat: int) -> tuple[list[Row], list[str]]:
         def peer_once(template: str = template, kind: str = kind) -> tuple[float, int, set[tuple[str, str]]]:
             with tempfile.TemporaryDirectory() as scratch:
                 out = Path(scratch) / "out.csv"
-                code = PEAK + template.format(a=str(a), b=str(b), out=str(out))
-                seconds, peak, _ = measure([sys.executable, "-c", code])
+                code = template.format(a=str(a), b=str(b), out=str(out))
+                seconds, peak, _ = run_python(code)
                 if kind == "clusters":
                     with out.open(newline="") as f:
                         pairs = cross_pairs(
@@ -373,7 +346,7 @@ def demo(size: str) -> tuple[list[Row], list[str]]:
         truth = root / ".truth" / "identities.csv"
         try:
             seconds, peak, report = trueup_run(root)
-        except Failed as failure:
+        except ChildFailed as failure:
             return [Row("trueup run (all steps)", label, 0, 0, 0, failed=str(failure))], [
                 f"{label}: generated in {made:.1f} s; trueup run failed: {failure}"
             ]

@@ -187,3 +187,13 @@ def link_candidates(con: duckdb.DuckDBPyConnection, entity: str, limit: int) -> 
         [entity, limit],
     ).fetchall()
     return [{"a": a, "b": b, "probability": p, "evidence": e} for a, b, p, e in rows]
+
+
+def busy_customer(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The email of the customer with most jobs among those every system knows."""
+    rows = con.execute(
+        "SELECT c.email FROM customer c JOIN job j ON j.customer = c.canonical_id"
+        " WHERE c.records >= 3 AND c.email IS NOT NULL GROUP BY c.email, c.canonical_id"
+        " ORDER BY count(*) DESC, c.canonical_id LIMIT 1"
+    ).fetchall()
+    return str(rows[0][0]) if rows else None

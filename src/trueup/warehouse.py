@@ -75,5 +75,5 @@ def columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
     """The first column of the first row of a query (None when there is no row)."""
-    row = con.execute(sql, params or []).fetchone()
-    return row[0] if row else None
+    rows = con.execute(sql, params or []).fetchall()  # fetchall: a half-read result blocks the next statement
+    return rows[0][0] if rows else None

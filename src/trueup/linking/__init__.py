@@ -26,7 +26,7 @@ from trueup.linking.probabilistic import score_customers
 from trueup.linking.rules import customer_pairs_sql, shared_id_pairs_sql
 from trueup.model import ENTITIES
 from trueup.runtime import StepContext, StepResult
-from trueup.warehouse import staged_table, table_exists
+from trueup.warehouse import scalar, staged_table, table_exists
 
 LINKS = "links"
 CLUSTERS = "clusters"
@@ -113,10 +113,10 @@ def run(ctx: StepContext) -> StepResult:
             _components(con, entity)
             events[entity] = identity.assign(con, entity, PREFIX[entity], ctx.run_id, CLUSTERS)
             result.notes.extend(decisions.rejected_yet_joined(con, entity, CLUSTERS))
-            result.counts[f"links.{entity}"] = _count(
+            result.counts[f"links.{entity}"] = scalar(
                 con, f"SELECT count(*) FROM {LINKS} WHERE entity = '{entity}'"
             )
-            result.counts[f"clusters.{entity}"] = _count(
+            result.counts[f"clusters.{entity}"] = scalar(
                 con, f"SELECT count(DISTINCT canonical_id) FROM {CLUSTERS} WHERE entity = '{entity}'"
             )
         con.execute("COMMIT")
@@ -135,7 +135,7 @@ def run(ctx: StepContext) -> StepResult:
 def _add_probable(con: duckdb.DuckDBPyConnection, matching: Matching) -> str | None:
     """Splink's pairs that no rule linked: linked at `link_at`, kept for review from `review_from`.
     Returns a note when the model could not be estimated (the rules' links stand alone)."""
-    records = _count(con, f"SELECT count(*) FROM {staged_table('customer')}")
+    records = scalar(con, f"SELECT count(*) FROM {staged_table('customer')}")
     if records < MIN_RECORDS:
         return f"customers linked by rules alone: {records} records are too few to estimate a matching model"
     try:
@@ -193,8 +193,3 @@ def _components(con: duckdb.DuckDBPyConnection, entity: str) -> None:
         """).fetchall()
         if not changed or not changed[0][0]:
             break
-
-
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    rows = con.execute(sql).fetchall()  # fetchall: a half-read result would block the next statement
-    return int(rows[0][0]) if rows else 0

@@ -24,7 +24,7 @@ from trueup.ingest.base import literal
 from trueup.model import ENTITIES, Kind
 from trueup.resolve.infer import INFERRED, infer
 from trueup.runtime import StepContext, StepResult
-from trueup.warehouse import ident, staged_table, table_exists
+from trueup.warehouse import ident, scalar, staged_table, table_exists
 
 PROVENANCE = "provenance"
 
@@ -115,9 +115,9 @@ def run(ctx: StepContext) -> StepResult:
             if not table_exists(con, "main", f"staged_{entity}"):
                 continue
             _resolve(con, ws, entity)
-            result.counts[f"golden.{entity}"] = _count(con, f"SELECT count(*) FROM {ident(entity)}")
+            result.counts[f"golden.{entity}"] = scalar(con, f"SELECT count(*) FROM {ident(entity)}")
         infer(con, ws.tolerance.amount)
-        result.counts["inferred_references"] = _count(con, f"SELECT count(*) FROM {INFERRED}")
+        result.counts["inferred_references"] = scalar(con, f"SELECT count(*) FROM {INFERRED}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -141,8 +141,3 @@ def _resolve(con: duckdb.DuckDBPyConnection, ws: Config, entity: str) -> None:
             f" {ident(field)}.system, {ident(field)}.source_id, {ident(field)}.load_id, {ident(field)}.loaded_at"
             f" FROM _picked WHERE {ident(field)} IS NOT NULL"
         )
-
-
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    rows = con.execute(sql).fetchall()  # fetchall: a half-read result would block the next statement
-    return int(rows[0][0]) if rows else 0
