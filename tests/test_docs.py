@@ -54,3 +54,14 @@ def test_every_canonical_field_and_state_is_documented() -> None:
             assert field in text, f"{entity.name}.{field}"
         for state in entity.states:
             assert f"`{state}`" in text, f"{entity.name} state {state}"
+
+
+def test_every_command_group_and_builtin_check_is_documented() -> None:
+    from trueup.checks.registry import builtin_checks
+
+    cli = (DOCS / "cli.md").read_text()
+    for group in app.registered_groups:
+        assert f"## `trueup {group.name}" in cli, f"docs/cli.md has no section for `trueup {group.name}`"
+    checks = (DOCS / "checks.md").read_text()
+    for check in builtin_checks():
+        assert f"### `{check.name}`" in checks, f"docs/checks.md does not describe {check.name}"

@@ -126,6 +126,9 @@ ENTITIES: dict[str, Entity] = {
 # Interaction kinds the timeline understands; a mapping may use others.
 INTERACTION_KINDS = ("call", "email", "meeting", "ticket", "visit", "note")
 
+# Fields that copy another entity's field (kept to help linking): compared on that entity, not here.
+COPIES = {("invoice", "customer_name"): ("customer", "name")}
+
 # Job states in which the work is done and billable.
 DONE_JOB_STATES = ("completed", "invoice_ready", "closed")
 

@@ -33,6 +33,7 @@ def test_runs_are_recorded_in_sqlite_by_default(example: Path) -> None:
         "map",
         "link",
         "resolve",
+        "check",
     ]
     assert runs[0].steps_requested == ["map"]
     assert runs[1].counts["ingest.rows.dispatch.jobs"] == 5

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from trueup.cli import customers
+from trueup.cli import customers, findings
 from trueup.cli.options import JsonOption, WorkspaceOption
 from trueup.cli.output import err, out, print_json, print_rows
 
@@ -88,12 +88,24 @@ def run(
     step: Annotated[
         list[str] | None, typer.Option("--step", "-s", help="Run only this step (repeatable).")
     ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 4 when the run opens or reopens findings of this severity or worse"
+            " (critical, warning, info): for cron and CI.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the pipeline: ingest, map, and every later step, recording the run."""
+    """Run the pipeline: ingest, map, link, resolve and check, recording the run."""
     from trueup import pipeline
     from trueup.cli.progress import RichProgress
+    from trueup.errors import TrueupError
+    from trueup.state.findings import SEVERITY_RANK
 
+    if fail_on is not None and fail_on not in SEVERITY_RANK:
+        raise TrueupError(f"--fail-on {fail_on!r}: write critical, warning or info")
     ws = _open(workspace, probe_sources=False)
     show = not as_json and err.is_terminal
     with RichProgress(err, enabled=show) as progress:
@@ -104,6 +116,14 @@ def run(
         _print_outcome(outcome)
     if outcome.outcome == "partial":
         raise typer.Exit(3)
+    if fail_on is not None:
+        new = {k.rsplit(".", 1)[1]: v for k, v in outcome.counts.items() if k.startswith("check.new.")}
+        worse = {s: n for s, n in new.items() if SEVERITY_RANK.get(s, 0) >= SEVERITY_RANK[fail_on] and n}
+        if worse:
+            if not as_json:
+                err.print(f"New findings at or above {fail_on}: "
+                          + ", ".join(f"{n:,} {s}" for s, n in sorted(worse.items())), markup=False)  # fmt: skip
+            raise typer.Exit(4)
 
 
 def _outcome_json(outcome: Any) -> dict[str, Any]:
@@ -152,6 +172,14 @@ def _print_outcome(outcome: Any) -> None:
     colour = {"succeeded": "green", "partial": "yellow"}.get(outcome.outcome, "red")
     quarantined = sum(s.result.counts.get("quarantined", 0) for s in outcome.steps)
     out.print(f"Run [bold]{outcome.run_id}[/] [{colour}]{outcome.outcome}[/].")
+    counts = outcome.counts
+    if "check.findings" in counts:
+        opened, reopened = counts.get("check.findings.opened", 0), counts.get("check.findings.reopened", 0)
+        gone = counts.get("check.findings.auto_resolved", 0)
+        out.print(
+            f"Findings: {counts['check.findings']:,} found; {opened:,} new, {reopened:,} reopened,"
+            f" {gone:,} auto-resolved. See [bold]trueup findings[/]."
+        )
     if quarantined:
         out.print(f"{quarantined:,} rows quarantined: see [bold]trueup quarantine[/].")
 
@@ -226,7 +254,9 @@ def demo(
     out.print("\nNext:")
     someone = customers.busy_customer(made.root) if outcome is not None else None
     for command in (
-        f'trueup sql -w {here} "SELECT * FROM unmapped_status"',
+        f"trueup findings -w {here} --limit 20",
+        f"trueup findings show 1 -w {here}",
+        f"trueup eval {here}",
         *(
             [
                 f'trueup explain customer "{someone}" -w {here}',
@@ -236,8 +266,7 @@ def demo(
             else []
         ),
         f"trueup links review -w {here}",
-        f"trueup runs -w {here}",
-        f"head {here}/.truth/expected_findings.jsonl",
+        f"trueup checks -w {here}",
     ):
         out.print(f"  {command}", markup=False)
     if outcome is not None and outcome.outcome == "partial":
@@ -361,3 +390,4 @@ def steps(as_json: JsonOption = False) -> None:
 
 
 customers.register(app)  # explain, timeline, links
+findings.register(app)  # findings, checks, eval

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from trueup.cli.options import JsonOption, WorkspaceOption
+from trueup.cli.options import ActorOption, JsonOption, ReasonOption, WorkspaceOption
 from trueup.cli.output import out, print_json, print_rows
 
 
@@ -147,10 +147,6 @@ def timeline(
 
 
 RecordArg = Annotated[str, typer.Argument(help="A record as system:source_id, e.g. crm:1051000.")]
-ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why, for the record.")]
-ActorOption = Annotated[
-    str | None, typer.Option("--actor", help="Who decides (default: the USER environment variable).")
-]
 
 
 def links_review(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trueup import ingest, linking, mapping, resolve
+from trueup import checks, ingest, linking, mapping, resolve
 from trueup.runtime import StepFunction
 
 
@@ -20,6 +20,7 @@ STEPS: tuple[Step, ...] = (
     Step("map", mapping.run, "map raw rows onto canonical entities in staged tables"),
     Step("link", linking.run, "link the records of different systems that are the same real thing"),
     Step("resolve", resolve.run, "build one golden record per real thing, each field from its owner"),
+    Step("check", checks.run, "run every check and track what they find in the findings queue"),
 )
 
 

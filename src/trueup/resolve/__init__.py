@@ -45,10 +45,13 @@ def field_order(ws: Config, entity: str, field: str) -> list[str]:
     return order
 
 
-def _member_sql(ws: Config, entity: str) -> str:
-    """Each cluster member of a system that feeds golden records, references made canonical."""
+def member_sql(ws: Config, entity: str, spreadsheets: bool = False) -> str:
+    """Each cluster member of a system that feeds golden records (and of spreadsheets, when asked),
+    with its references made canonical."""
     fields = ENTITIES[entity].fields
     columns = ["c.canonical_id", "s.system", "s.source_id", "s._load_id", "s._loaded_at"]
+    if spreadsheets:
+        columns += ["s.extra", "s._source", "s._row"]
     if ENTITIES[entity].has_status:
         columns.append("s.state")
     joins = []
@@ -75,7 +78,7 @@ def _member_sql(ws: Config, entity: str) -> str:
             )
             reference = f"coalesce({reference}, {by_number}.canonical_id)"
         columns.append(f"{reference} AS {ident(field)}")
-    feeding = [s for s in ws.systems if ws.systems[s].kind != "spreadsheet"]
+    feeding = [s for s in ws.systems if spreadsheets or ws.systems[s].kind != "spreadsheet"]
     return (
         f"SELECT {', '.join(columns)} FROM {staged_table(entity)} s"
         f" JOIN clusters c ON c.entity = {literal(entity)} AND c.system = s.system AND c.source_id = s.source_id"
@@ -98,7 +101,7 @@ def golden_sql(ws: Config, entity: str) -> str:
         )
     return (
         f"SELECT canonical_id, list(DISTINCT system ORDER BY system) AS systems, count(*) AS records,"
-        f" {', '.join(picks)} FROM ({_member_sql(ws, entity)}) GROUP BY canonical_id"
+        f" {', '.join(picks)} FROM ({member_sql(ws, entity)}) GROUP BY canonical_id"
     )
 
 

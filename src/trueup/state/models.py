@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -75,3 +76,56 @@ class IdEvent(Base):
     canonical_id: Mapped[str] = mapped_column(String(40))  # the id that survives (merge) or was split
     others: Mapped[list[str]] = mapped_column(JSON, default=list)  # absorbed ids, or the new ids split off
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Finding(Base):
+    """One disagreement or gap, tracked from the run that first found it until it is gone.
+
+    `fingerprint` (the check and the records it is about) is what makes it the same finding from
+    run to run; `state` is its place in the workflow; people's changes live in `finding_events`."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(32), unique=True)
+    check: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    severity: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), index=True)  # see FINDING_STATES
+    title: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    assignee: Mapped[str | None] = mapped_column(String(255))
+    handoff: Mapped[str | None] = mapped_column(String(64))
+    field: Mapped[str | None] = mapped_column(String(255))
+    money: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    minutes: Mapped[float] = mapped_column(Float, default=0)
+    cause: Mapped[str] = mapped_column(String(20))
+    cause_reason: Mapped[str | None] = mapped_column(Text)
+    entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    values: Mapped[Any] = mapped_column(JSON, nullable=True)
+    digest: Mapped[str] = mapped_column(String(32))  # of what the check said, to see it change
+    suppressed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_run: Mapped[str] = mapped_column(String(40))
+    last_run: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every change of state
+
+
+class FindingEvent(Base):
+    """The audit trail: every change of a finding's state or assignee, by a person or a run.
+    Rows are only ever added."""
+
+    __tablename__ = "finding_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

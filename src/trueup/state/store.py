@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from trueup.database import engine_url
 from trueup.errors import TransientError
+from trueup.state.findings import Findings
 from trueup.state.links import LinkDecisions
 from trueup.state.models import Base, Run, RunStep
 
@@ -27,8 +28,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class StateStore(LinkDecisions):
-    """Run history and link decisions; findings, keys and the audit log join it as later steps arrive."""
+class StateStore(LinkDecisions, Findings):
+    """Run history, link decisions and the findings workflow; keys join it as the API arrives."""
 
     def __init__(self, url: str):
         self.url = engine_url(url)

@@ -1,0 +1,78 @@
+"""The check step: run every detector (built in and the workspace's own) and track what they find.
+
+Checks are SQL over the staged, link and golden tables and the workspace's declarations (see
+:mod:`trueup.checks.context`). Their rows land in `check_results` in the warehouse, get a root
+cause (:mod:`trueup.checks.cause`) and a cost in minutes, and are handed to the findings store,
+which keeps each finding's workflow state from run to run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from trueup.checks import cause, context
+from trueup.checks.definition import CATEGORIES, Check
+from trueup.checks.execute import RESULTS, CheckFailed, create_results, run_check
+from trueup.checks.registry import all_checks
+from trueup.config.models import Workspace as Config
+from trueup.runtime import StepContext, StepResult
+
+__all__ = ["CATEGORIES", "RESULTS", "Check", "CheckFailed", "all_checks", "run"]
+
+
+def run(ctx: StepContext) -> StepResult:
+    con, ws = ctx.con, ctx.workspace.config
+    checks = all_checks(ctx.workspace.root)
+    result = StepResult()
+    con.execute("SET TimeZone = ?", [ws.timezone])  # calendar days are the company's
+    con.execute("BEGIN TRANSACTION")
+    try:
+        context.write(con, ws, ctx.workspace.as_of())
+        create_results(con)
+        for check in ctx.progress.track(checks, "Checking", total=len(checks)):
+            try:
+                found = run_check(con, check)
+            except CheckFailed as exc:
+                if not check.builtin or "does not exist" not in str(exc):
+                    raise
+                result.notes.append(f"{check.name} skipped: the workspace maps none of what it reads ({exc})")
+                continue
+            result.counts[f"found.{check.name}"] = found
+        cause.classify(con)
+        rows = _rows(con, ws)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    result.counts["findings"] = len(rows)
+    if ctx.state is not None:
+        synced = ctx.state.sync(ctx.run_id, rows)
+        for key, value in synced.counts.items():
+            result.counts[f"findings.{key}"] = value
+        for severity, count in synced.new_by_severity.items():
+            result.counts[f"new.{severity}"] = count
+    return result
+
+
+def _rows(con: duckdb.DuckDBPyConnection, ws: Config) -> list[dict[str, Any]]:
+    """Every finding of this run as the findings store takes it, with its minutes of manual work."""
+    minutes = ws.costs.minutes_per_finding
+    default = minutes.get("default", 10)
+    cursor = con.execute(
+        f"SELECT check_name AS check, category, severity, fingerprint, title, detail, owner, handoff, field,"
+        f' money, CAST(to_json(entities) AS VARCHAR) AS entities, CAST("values" AS VARCHAR) AS "values",'
+        f" cause, cause_reason FROM {RESULTS} ORDER BY fingerprint"
+    )
+    names = [d[0] for d in cursor.description]
+    rows = []
+    import json
+
+    for raw in cursor.fetchall():
+        row = dict(zip(names, raw, strict=True))
+        row["entities"] = json.loads(row["entities"])
+        row["values"] = None if row["values"] is None else json.loads(row["values"])
+        row["minutes"] = float(minutes.get(row["check"], default))
+        rows.append(row)
+    return rows

@@ -1,0 +1,27 @@
+-- name: field_conflict
+-- category: source_of_truth_conflict
+-- severity: warning
+-- description: >
+--   A linked record whose value differs from the owner system's, after normalising case, spacing,
+--   phone and address formats. Compares descriptive fields (names, emails, phones, addresses, text);
+--   money, times and states belong to the job-to-cash checks.
+WITH compared AS (
+  SELECT v.*, coalesce(o.owner, star.owner) AS owner_system
+  FROM field_values v
+  JOIN config.systems s ON s.system = v.system AND s.kind = 'system'
+  LEFT JOIN config.ownership o ON o.entity = v.entity AND o.field = v.field
+  LEFT JOIN config.ownership star ON star.entity = v.entity AND star.field = '*'
+  WHERE v.kind IN ('text', 'name', 'email', 'phone', 'address', 'postal_code', 'country')
+     OR (v.kind = 'extra' AND o.owner IS NOT NULL)
+), owner_values AS (
+  SELECT entity, canonical_id, field, min(source_id) AS source_id, list(DISTINCT norm) AS norms,
+         min(value) AS value, min(system) AS system
+  FROM compared WHERE system = owner_system GROUP BY ALL
+)
+SELECT [{'entity': c.entity, 'system': o.system, 'source_id': o.source_id},
+        {'entity': c.entity, 'system': c.system, 'source_id': c.source_id}] AS entities,
+  c.field AS field, c.system AS owner,
+  printf('%s %s: %s has %s, the owner %s has %s', c.entity, o.source_id, c.system, c.value, o.system, o.value) AS title,
+  map([o.system, c.system], [o.value, c.value]) AS "values"
+FROM compared c JOIN owner_values o USING (entity, canonical_id, field)
+WHERE c.system <> c.owner_system AND c.norm IS NOT NULL AND NOT list_contains(o.norms, c.norm)

@@ -1,0 +1,35 @@
+-- name: sheet_correction
+-- category: spreadsheet_middleware
+-- severity: info
+-- description: >
+--   A spreadsheet cell that matches none of the systems the sheet is built from: somebody corrected
+--   the export by hand, and the correction lives only in the sheet.
+WITH sheet_rows AS (  -- a sheet row is named by the first entity it maps (a job before its invoice)
+  SELECT system, source_id, entity, _source, _row,
+    first(entity) OVER w AS row_entity, first(source_id) OVER w AS row_id
+  FROM (SELECT 'job' AS entity, 1 AS rank, system, source_id, _source, _row FROM records_job
+        UNION ALL SELECT 'invoice', 2, system, source_id, _source, _row FROM records_invoice)
+  WHERE system IN (SELECT system FROM config.systems WHERE kind = 'spreadsheet')
+  WINDOW w AS (PARTITION BY system, _source, _row ORDER BY rank)
+), sheet AS (
+  SELECT v.*, s.derived_from, m.column_name, r.row_entity, r.row_id FROM field_values v
+  JOIN sheet_rows r ON r.system = v.system AND r.source_id = v.source_id AND r.entity = v.entity
+  JOIN config.systems s ON s.system = v.system AND s.kind = 'spreadsheet'
+  JOIN config.mappings m ON m.entity = v.entity AND m.system = v.system AND m.field = v.field AND NOT m.extra
+  WHERE v.kind NOT IN ('reference', 'status', 'extra') AND v.field <> 'number'
+), upstream AS (  -- what the systems the sheet is built from hold for the same record
+  SELECT x.system AS sheet_system, u.entity, u.canonical_id, u.field, list(DISTINCT u.norm) AS norms,
+    list(DISTINCT u.system || ': ' || u.value ORDER BY u.system || ': ' || u.value) AS shown, min(u.norm) AS norm
+  FROM field_values u JOIN (SELECT DISTINCT system, derived_from FROM sheet) x ON list_contains(x.derived_from, u.system)
+  WHERE u.canonical_id IN (SELECT canonical_id FROM sheet)
+  GROUP BY ALL
+)
+SELECT [{'entity': x.row_entity, 'system': x.system, 'source_id': x.row_id}] AS entities,
+  coalesce(x.column_name, x.field) AS field, x.system AS owner,
+  CASE WHEN x.kind = 'money' THEN abs(CAST(x.norm AS DECIMAL(18,2)) - CAST(u.norm AS DECIMAL(18,2))) END AS money,
+  printf('%s %s, %s: the sheet says %s, %s', x.row_entity, x.row_id, coalesce(x.column_name, x.field), x.value,
+         array_to_string(u.shown, '; ')) AS title,
+  {'sheet': x.value, 'upstream': u.shown} AS "values"
+FROM sheet x JOIN upstream u ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
+  AND u.field = x.field
+WHERE x.norm IS NOT NULL AND NOT list_contains(u.norms, x.norm)

@@ -1,0 +1,279 @@
+"""What checks read besides the staged, link and golden tables: the workspace's declarations as tables.
+
+The check step writes schema `config` before any check runs, so that a check (built in or the
+user's own) is plain SQL with its thresholds joined in rather than pasted in:
+
+- `config.settings`: one row: `as_of`, `timezone`, `currency`, `tolerance` (money, to the cent
+  unless declared), `lookback` (how long a handoff may move nothing before it is called idle).
+- `config.systems`: `system`, `label`, `kind` (system or spreadsheet), `derived_from`.
+- `config.mappings`: one row per mapped field: `entity`, `system`, `field`, `expr`, `column` (the
+  source column when the expression is one), `extra` (a custom field), `kind` (its canonical kind).
+- `config.ownership`: `entity`, `field`, `owner` (NULL when no system is declared to own it).
+- `config.handoffs`: every declared handoff with its parts, `source_entity` and `target_entity`
+  (from `carries`), `sla` as an interval and `retired_on`.
+- `config.retired`, `config.reported`, `config.statuses`.
+
+It also writes one view per entity, `records_<entity>`: every system's staged rows (spreadsheets
+included) with the record's canonical id and its references made canonical, the form most checks
+start from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import duckdb
+
+from trueup.config.models import Workspace as Config
+from trueup.config.models import owner_of
+from trueup.ingest.base import literal
+from trueup.model import COPIES, ENTITIES, Kind
+from trueup.resolve import member_sql
+from trueup.warehouse import RAW_SCHEMA, columns, ident, raw_table, table_exists
+
+SCHEMA = "config"
+COLUMN_RE = re.compile(r'^\s*(?:"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*))\s*$')
+DEFAULT_LOOKBACK_DAYS = 30
+
+
+def source_column(expr: str) -> str | None:
+    """The column an expression reads when it is nothing but a column name."""
+    match = COLUMN_RE.match(expr)
+    if not match:
+        return None
+    return match.group(1).replace('""', '"') if match.group(1) else match.group(2)
+
+
+def write(con: duckdb.DuckDBPyConnection, ws: Config, as_of: datetime) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {SCHEMA}.settings AS SELECT ?::TIMESTAMPTZ AS as_of, ? AS timezone,"
+        " ? AS currency, CAST(? AS DECIMAL(18,4)) AS tolerance, to_days(?) AS lookback",
+        [as_of, ws.timezone, ws.currency, ws.tolerance.amount, DEFAULT_LOOKBACK_DAYS],
+    )
+    _table(
+        con, "systems", "system VARCHAR, label VARCHAR, kind VARCHAR, derived_from VARCHAR[]",
+        [(name, s.label or name, s.kind, s.derived_from) for name, s in ws.systems.items()],
+    )  # fmt: skip
+    mapped = []
+    for entity, systems in ws.entities.items():
+        for system, mapping in systems.items():
+            for name in mapping.fields:
+                expr = mapping.field(name).expr
+                kind = ENTITIES[entity].fields.get(name)
+                mapped.append(
+                    (entity, system, mapping.from_, name, expr, source_column(expr), False, str(kind))
+                )
+            for name, expr in mapping.extra.items():
+                mapped.append((entity, system, mapping.from_, name, expr, source_column(expr), True, "text"))
+    _table(
+        con, "mappings",
+        "entity VARCHAR, system VARCHAR, source_table VARCHAR, field VARCHAR, expr VARCHAR, column_name VARCHAR,"
+        " extra BOOLEAN, kind VARCHAR",
+        mapped,
+    )  # fmt: skip
+    owned = sorted({(e, f) for e, _s, _t, f, *_ in mapped} | {(e, "*") for e in ws.entities})
+    _table(
+        con, "ownership", "entity VARCHAR, field VARCHAR, owner VARCHAR",
+        [(e, f, owner_of(ws, e, f)) for e, f in owned],
+    )  # fmt: skip
+    _table(
+        con, "handoffs",
+        "id VARCHAR, position INTEGER, from_system VARCHAR, to_system VARCHAR, carries VARCHAR, source_entity VARCHAR,"
+        " target_entity VARCHAR, mechanism VARCHAR, owner VARCHAR, trigger VARCHAR, expected VARCHAR,"
+        " exceptions VARCHAR, monitoring VARCHAR, rollback VARCHAR, sla INTERVAL, retired_on DATE",
+        [
+            (h.id, i, h.from_, h.to, h.carries, *_carried(h.carries), h.mechanism, h.owner, h.trigger,
+             h.expected, h.exceptions, h.monitoring, h.rollback, h.sla_delta, _retired_on(h.retired))
+            for i, h in enumerate(ws.handoffs)
+        ],
+    )  # fmt: skip
+    _table(
+        con, "retired", "system VARCHAR, id_pattern VARCHAR, retired_on DATE, fields VARCHAR[], statuses VARCHAR[]",
+        [(r.system, r.id_pattern, r.retired_on, r.fields, r.statuses) for r in ws.retired],
+    )  # fmt: skip
+    _table(
+        con, "reported", "metric VARCHAR, period VARCHAR, value DECIMAL(18,2), source VARCHAR, basis VARCHAR",
+        [(r.metric, r.period, r.value, r.source, r.basis) for r in ws.reported],
+    )  # fmt: skip
+    _table(
+        con, "statuses", "entity VARCHAR, system VARCHAR, value VARCHAR, state VARCHAR",
+        [(e, s, v, st) for e, systems in ws.statuses.items() for s, vocab in systems.items() for v, st in vocab.items()],
+    )  # fmt: skip
+    _sheet_columns(con, ws)
+    sign = literal(CURRENCY_SIGNS.get(ws.currency, ws.currency + " "))
+    con.execute(
+        f"CREATE OR REPLACE MACRO {SCHEMA}.money_text(x) AS CASE WHEN x IS NULL THEN NULL"
+        f" WHEN x < 0 THEN '-' || {sign} || format('{{:,.2f}}', CAST(-x AS DECIMAL(18,2)))"
+        f" ELSE {sign} || format('{{:,.2f}}', CAST(x AS DECIMAL(18,2))) END"
+    )  # money as people read it: $1,840.00
+    staged = [e for e in ENTITIES if table_exists(con, "main", f"staged_{e}")]
+    for entity in staged:
+        _materialise(con, f"records_{entity}", member_sql(ws, entity, spreadsheets=True))
+    _materialise(con, "field_values", field_values_sql(ws, staged))
+    _retired_matches(con, ws)
+    if {"invoice", "payment"} <= set(staged):
+        con.execute(f"CREATE OR REPLACE VIEW payment_reflection AS {PAYMENT_REFLECTION}")
+
+
+# For each handoff that carries payments back to the system that issued the invoice: per invoice,
+# what the paying system took and what the other one shows as paid (its amount less its balance);
+# and whether the handoff stalled: every payment since the last one that arrived is missing,
+# for longer than the SLA.
+PAYMENT_REFLECTION = """
+WITH paid AS (
+  SELECT h.id AS handoff, h.owner, h.from_system AS paid_system, h.to_system AS billed_system,
+    coalesce(h.sla, INTERVAL 1 DAY) AS sla, p.invoice AS canonical_id, sum(p.amount) AS paid_amount,
+    max(p.paid_at) AS last_paid_at
+  FROM config.handoffs h JOIN records_payment p ON p.system = h.from_system
+  WHERE h.source_entity = 'payment' AND h.retired_on IS NULL AND p.invoice IS NOT NULL
+  GROUP BY ALL
+), compared AS (
+  SELECT p.*, b.source_id AS billed_id, b.state AS billed_state, coalesce(b.number, b.source_id) AS number,
+    (SELECT min(x.source_id) FROM records_invoice x WHERE x.canonical_id = p.canonical_id
+       AND x.system = p.paid_system) AS paid_id,
+    CASE WHEN b.balance IS NOT NULL THEN b.amount - b.balance
+         WHEN b.state = 'paid' THEN b.amount ELSE 0 END AS reflected,
+    s.as_of
+  FROM paid p JOIN records_invoice b ON b.canonical_id = p.canonical_id AND b.system = p.billed_system
+  CROSS JOIN config.settings s
+), judged AS (
+  SELECT *, reflected >= paid_amount - greatest((SELECT tolerance FROM config.settings), 0.005) AS reflected_ok
+  FROM compared
+), last_ok AS (
+  SELECT handoff, max(last_paid_at) AS stalled_since FROM judged WHERE reflected_ok GROUP BY handoff
+), late AS (
+  SELECT j.handoff, count(*) AS missing FROM judged j JOIN last_ok l USING (handoff)
+  WHERE NOT j.reflected_ok AND j.last_paid_at > l.stalled_since GROUP BY j.handoff
+)
+SELECT j.*, l.stalled_since,
+  coalesce(NOT j.reflected_ok AND j.last_paid_at > l.stalled_since AND j.as_of - l.stalled_since > j.sla
+           AND late.missing >= 2, false) AS stalled
+FROM judged j LEFT JOIN last_ok l USING (handoff) LEFT JOIN late USING (handoff)
+"""
+
+
+CURRENCY_SIGNS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+# How each kind of field is compared across systems: the normal form two values must share.
+NORMAL_FORMS = {
+    Kind.NAME: "s.{f}_key",
+    Kind.EMAIL: "s.{f}_norm",
+    Kind.PHONE: "s.{f}_e164",
+    Kind.ADDRESS: "s.{f}_key",
+    Kind.POSTAL_CODE: "upper(regexp_replace(CAST(s.{f} AS VARCHAR), '[^A-Za-z0-9]', '', 'g'))",
+    Kind.COUNTRY: "upper(trim(CAST(s.{f} AS VARCHAR)))",
+    Kind.MONEY: "CAST(round(s.{f}, 2) AS VARCHAR)",
+    Kind.TIMESTAMP: "strftime(s.{f}, '%Y-%m-%d')",  # the calendar day, in the workspace's time zone
+}
+TEXT_FORM = "nullif(lower(trim(regexp_replace(CAST({v} AS VARCHAR), '\\s+', ' ', 'g'))), '')"
+
+
+def field_values_sql(ws: Config, entities: list[str]) -> str:
+    """Every non-empty field of every staged record, one row each: the value as text and the
+    normal form it is compared by. Extra fields come from `extra` and are compared as text."""
+    parts = []
+    for entity in entities:
+        mapped = {f for systems in [ws.entities.get(entity, {})] for m in systems.values() for f in m.fields}
+        extras = sorted({f for m in ws.entities.get(entity, {}).values() for f in m.extra})
+        for field, kind in ENTITIES[entity].fields.items():
+            if field not in mapped:
+                continue
+            norm = NORMAL_FORMS.get(kind, TEXT_FORM.format(v="s.{f}")).format(
+                f=field
+            )  # fields are identifiers
+            shown = "copy" if (entity, field) in COPIES else str(kind)
+            parts.append(_values_part(entity, field, shown, f"CAST(s.{ident(field)} AS VARCHAR)", norm))
+        for field in extras:
+            value = f"json_extract_string(s.extra, {literal('$.' + json_key(field))})"
+            parts.append(_values_part(entity, field, "extra", value, TEXT_FORM.format(v=value)))
+    if not parts:
+        return ("SELECT NULL::VARCHAR AS entity, NULL::VARCHAR AS canonical_id, NULL::VARCHAR AS system,"
+                " NULL::VARCHAR AS source_id, NULL::VARCHAR AS field, NULL::VARCHAR AS kind,"
+                " NULL::VARCHAR AS value, NULL::VARCHAR AS norm WHERE false")  # fmt: skip
+    return " UNION ALL ".join(parts)
+
+
+def json_key(name: str) -> str:
+    return '"' + name.replace('"', '\\"') + '"'
+
+
+def _values_part(entity: str, field: str, kind: str, value: str, norm: str) -> str:
+    return (
+        f"SELECT {literal(entity)} AS entity, c.canonical_id, s.system, s.source_id, {literal(field)} AS field,"
+        f" {literal(kind)} AS kind, {value} AS value, {norm} AS norm FROM staged_{entity} s"
+        f" JOIN clusters c ON c.entity = {literal(entity)} AND c.system = s.system AND c.source_id = s.source_id"
+        f" WHERE {value} IS NOT NULL"
+    )
+
+
+def _sheet_columns(con: duckdb.DuckDBPyConnection, ws: Config) -> None:
+    """Each spreadsheet column with how many rows fill it and whether a mapping reads it as a
+    canonical field: a column only people fill in has no system behind it."""
+    rows = []
+    for name, system in ws.systems.items():
+        if system.kind != "spreadsheet":
+            continue
+        for tbl in system.source.tables:
+            relation = raw_table(name, tbl)
+            if not table_exists(con, RAW_SCHEMA, f"{name}__{tbl}"):
+                continue
+            names = [c for c in columns(con, relation) if not c.startswith("_")]
+            if not names:
+                continue
+            counts = con.execute(
+                f"SELECT count(*), {', '.join(f'count({ident(c)})' for c in names)} FROM {relation}"
+            ).fetchall()[0]
+            rows += [(name, tbl, c, int(counts[i + 1]), int(counts[0])) for i, c in enumerate(names)]
+    _table(con, "sheet_columns", "system VARCHAR, source_table VARCHAR, column_name VARCHAR, filled BIGINT, rows BIGINT",
+           rows)  # fmt: skip
+
+
+def _retired_matches(con: duckdb.DuckDBPyConnection, ws: Config) -> None:
+    """Every id, reference and listed field of a current system that matches a retired system's
+    `id_pattern`, as `config.retired_matches` (`how`: id, reference or field). Each pattern is
+    written into its query: a pattern read from a column is compiled again for every row."""
+    con.execute(
+        f"CREATE OR REPLACE TABLE {SCHEMA}.retired_matches (retired VARCHAR, how VARCHAR, entity VARCHAR,"
+        " system VARCHAR, source_id VARCHAR, field VARCHAR, value VARCHAR)"
+    )
+    for r in ws.retired:
+        if not r.id_pattern:
+            continue
+        pattern, name = literal(r.id_pattern), literal(r.system)
+        listed = ", ".join(literal(f) for f in r.fields) or "NULL"
+        con.execute(
+            f"INSERT INTO {SCHEMA}.retired_matches"
+            f" SELECT {name}, CASE WHEN kind = 'reference' THEN 'reference' ELSE 'field' END, entity, system,"
+            f" source_id, field, value FROM field_values WHERE system <> {name}"
+            f" AND (kind = 'reference' OR entity || '.' || field IN ({listed})) AND regexp_matches(value, {pattern})"
+            f" UNION ALL SELECT {name}, 'id', entity, system, source_id, 'id', source_id FROM clusters"
+            f" WHERE system <> {name} AND regexp_matches(source_id, {pattern})"
+        )
+
+
+def _materialise(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
+    """A table every check reads (computed once, not once per check that reads it)."""
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+
+
+def _carried(carries: str | None) -> tuple[str | None, str | None]:
+    """`deal->job` is a deal that becomes a job; `invoice` is an invoice copied as it is."""
+    if not carries:
+        return None, None
+    source, _, target = (part.strip() for part in carries.partition("->"))
+    return source, target or source
+
+
+def _retired_on(retired: bool | date) -> date | None:
+    if isinstance(retired, date):
+        return retired
+    return date.min if retired else None
+
+
+def _table(con: duckdb.DuckDBPyConnection, name: str, schema: str, rows: Sequence[Sequence[object]]) -> None:
+    con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{name} ({schema})")
+    if rows:
+        marks = ", ".join("?" for _ in rows[0])
+        con.executemany(f"INSERT INTO {SCHEMA}.{name} VALUES ({marks})", [list(r) for r in rows])

@@ -1,0 +1,142 @@
+"""What a check is, and how one is read from a `.sql` file with a small header.
+
+Built-in checks and a workspace's own `checks/*.sql` are the same thing: a SQL query over the
+warehouse, preceded by `--` comment lines that hold YAML:
+
+    -- name: big_open_invoice
+    -- category: lifecycle_mismatch
+    -- severity: warning
+    -- owner: billing
+    -- money: balance
+    -- entities: {invoice.billing: invoice_no}
+    -- description: Open invoices above $5,000, so somebody chases them.
+    SELECT number AS invoice_no, balance FROM invoice WHERE state = 'invoiced' AND balance > 5000
+
+Each row the query returns is one finding. `entities` names the columns holding the ids of the
+records a finding is about, as `entity.system: column`; a query may instead return an `entities`
+column (a list of `{entity, system, source_id}`). A query may also return any of `title`, `detail`,
+`owner`, `severity`, `field`, `handoff`, `money`, `key`, `values`, `cause` and `cause_reason`, which
+then win over the header's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from trueup.errors import Problem
+
+CATEGORIES = (
+    "source_of_truth_conflict",
+    "lifecycle_mismatch",
+    "spreadsheet_middleware",
+    "silent_sync_failure",
+    "corrected_reporting",
+    "vendor_setting",
+    "migration_residue",
+    "unowned_automation",
+)
+SEVERITIES = ("critical", "warning", "info")
+CAUSES = ("configuration", "design")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+ENTITY_KEY_RE = re.compile(r"^([a-z_]+)\.([a-z][a-z0-9_]*)$")
+HEADER_KEYS = ("name", "category", "severity", "owner", "money", "entities", "description", "cause", "kind")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named detector: its SQL and what every finding it makes is (unless a row says otherwise)."""
+
+    name: str
+    category: str
+    severity: str
+    description: str
+    sql: str
+    owner: str | None = None
+    money: str | None = None  # the column holding the money at stake
+    entities: dict[str, str] = field(default_factory=dict)  # "entity.system" -> column
+    cause: str = "design"
+    path: Path | None = None  # where the check was read from
+    builtin: bool = True
+
+
+def parse(text: str, path: Path, builtin: bool) -> tuple[Check | None, list[Problem]]:
+    """Read one check file; every problem with its header is reported, with the line it is on."""
+    header, lines, sql = _split(text)
+    problems: list[Problem] = []
+
+    def problem(key: str, message: str, fix: str, value: Any = None) -> None:
+        problems.append(Problem(f"checks.{path.stem}.{key}", message, fix, value, str(path), lines.get(key)))
+
+    try:
+        meta = yaml.safe_load(header) if header.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        return None, [Problem(f"checks.{path.stem}", f"the header is not YAML ({exc})",
+                              "write each header line as `-- key: value`", None, str(path), line)]  # fmt: skip
+    if not isinstance(meta, dict):
+        meta = {}
+    for key in sorted(set(meta) - set(HEADER_KEYS)):
+        problem(key, "is not a header key", f"the keys are: {', '.join(HEADER_KEYS)}", key)
+    name = str(meta.get("name") or path.stem)
+    if not NAME_RE.match(name):
+        problem("name", "is not a check name", "use lower case letters, digits and _", name)
+    category = meta.get("category")
+    if category not in CATEGORIES:
+        problem("category", "is not a debt category", f"one of: {', '.join(CATEGORIES)}", category)
+    severity = meta.get("severity", "warning")
+    if severity not in SEVERITIES:
+        problem("severity", "is not a severity", f"one of: {', '.join(SEVERITIES)}", severity)
+    cause = meta.get("cause", "design")
+    if cause not in CAUSES:
+        problem("cause", "is not a root cause", f"one of: {', '.join(CAUSES)}", cause)
+    entities = meta.get("entities") or {}
+    if not isinstance(entities, dict) or not all(
+        isinstance(k, str) and ENTITY_KEY_RE.match(k) and isinstance(v, str) for k, v in entities.items()
+    ):
+        problem(
+            "entities", "must map `entity.system` to a column", "e.g. {invoice.billing: invoice_no}", entities
+        )
+        entities = {}
+    if not sql.strip():
+        problem("sql", "has no query after the header", "write one SELECT statement after the header")
+    if problems:
+        return None, problems
+    return Check(
+        name=name,
+        category=str(category),
+        severity=str(severity),
+        description=str(meta.get("description") or "").strip(),
+        sql=sql.strip().rstrip(";"),
+        owner=None if meta.get("owner") is None else str(meta["owner"]),
+        money=None if meta.get("money") is None else str(meta["money"]),
+        entities={str(k): str(v) for k, v in entities.items()},
+        cause=str(cause),
+        path=path,
+        builtin=builtin,
+    ), []
+
+
+def _split(text: str) -> tuple[str, dict[str, int], str]:
+    """The YAML of the leading `--` lines, the line each key is on, and the SQL after them."""
+    header: list[str] = []
+    lines: dict[str, int] = {}
+    rest = text.splitlines()
+    for number, line in enumerate(rest, start=1):
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            if stripped:
+                return "\n".join(header), lines, "\n".join(rest[number - 1 :])
+            header.append("")
+            continue
+        body = stripped[2:].removeprefix(" ")
+        key = re.match(r"^([A-Za-z_]+)\s*:", body)
+        if key:
+            lines.setdefault(key.group(1), number)
+        header.append(body)
+    return "\n".join(header), lines, ""

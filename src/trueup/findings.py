@@ -1,0 +1,96 @@
+"""The findings queue as people and scripts read it: filtered, ordered, and in the public shape.
+
+`public()` is the contract of `trueup findings --json` (documented in docs/findings.md): every
+finding as an object with `id`, `check`, `category`, `severity`, `state`, `title`, `owner`,
+`money`, `cause` and `entities` (`{entity, system, source_id, canonical_id}`), among others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from trueup.state.findings import ACTIVE, SEVERITY_RANK
+from trueup.state.models import Finding, FindingEvent
+
+
+@dataclass(frozen=True)
+class Filters:
+    category: tuple[str, ...] = ()
+    check: tuple[str, ...] = ()
+    system: tuple[str, ...] = ()
+    handoff: tuple[str, ...] = ()
+    owner: tuple[str, ...] = ()
+    state: tuple[str, ...] = ACTIVE
+    severity: tuple[str, ...] = ()
+
+    def keep(self, f: Finding) -> bool:
+        systems = {e.get("system") for e in f.entities}
+        return (
+            (not self.category or f.category in self.category)
+            and (not self.check or f.check in self.check)
+            and (not self.system or bool(systems & set(self.system)))
+            and (not self.handoff or f.handoff in self.handoff)
+            and (not self.owner or (f.owner or "") in self.owner or (f.assignee or "") in self.owner)
+            and (not self.state or f.state in self.state)
+            and (not self.severity or f.severity in self.severity)
+        )
+
+
+def order(findings: list[Finding]) -> list[Finding]:
+    """Newest first, then costliest, then most severe: what to look at this morning."""
+    return sorted(
+        findings,
+        key=lambda f: (-_stamp(f.first_seen), -float(f.money or 0), -SEVERITY_RANK.get(f.severity, 0), f.id),
+    )
+
+
+def select(findings: list[Finding], filters: Filters, limit: int | None = None) -> list[Finding]:
+    kept = order([f for f in findings if filters.keep(f)])
+    return kept[:limit] if limit else kept
+
+
+def public(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "check": f.check,
+        "category": f.category,
+        "severity": f.severity,
+        "state": f.state,
+        "title": f.title,
+        "detail": f.detail,
+        "owner": f.owner,
+        "assignee": f.assignee,
+        "handoff": f.handoff,
+        "field": f.field,
+        "money": None if f.money is None else float(f.money),
+        "minutes": f.minutes,
+        "cause": f.cause,
+        "cause_reason": f.cause_reason,
+        "entities": f.entities,
+        "values": f.values,
+        "first_seen": f.first_seen.isoformat(),
+        "last_seen": f.last_seen.isoformat(),
+        "first_run": f.first_run,
+        "last_run": f.last_run,
+        "suppressed_until": f.suppressed_until.isoformat() if f.suppressed_until else None,
+        "fingerprint": f.fingerprint,
+    }
+
+
+def event(e: FindingEvent) -> dict[str, Any]:
+    return {
+        "at": e.at.isoformat(),
+        "actor": e.actor,
+        "action": e.action,
+        "from_state": e.from_state,
+        "to_state": e.to_state,
+        "reason": e.reason,
+        "run_id": e.run_id,
+        "detail": e.detail,
+    }
+
+
+def _stamp(moment: datetime) -> float:
+    return moment.timestamp()

@@ -1,0 +1,257 @@
+"""The findings store: each finding's workflow state, kept across runs, and its audit trail.
+
+A run hands over everything its checks found (:meth:`Findings.sync`): a new fingerprint opens a
+finding; one found again keeps whatever a person made of it (acknowledged, assigned, suppressed),
+except that a resolved one comes back as `reopened` and an expired suppression ends; one no longer
+found is `auto_resolved`. People move findings with :meth:`Findings.act`. Every change of state is
+a row in `finding_events`, which is only ever appended to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from trueup.errors import TrueupError
+from trueup.state.models import Finding, FindingEvent
+
+STATES = ("open", "acknowledged", "resolved", "auto_resolved", "suppressed", "reopened")
+ACTIVE = ("open", "acknowledged", "suppressed", "reopened")  # what a run still expects to find
+GONE = ("resolved", "auto_resolved")
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+RUN_ACTOR = "trueup"
+
+# A person's action: the states it may start from and the state it leads to (None: unchanged).
+ACTIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "acknowledge": (("open", "reopened"), "acknowledged"),
+    "assign": (ACTIVE, None),
+    "resolve": (("open", "acknowledged", "reopened", "suppressed"), "resolved"),
+    "suppress": (("open", "acknowledged", "reopened"), "suppressed"),
+    "reopen": (("resolved", "auto_resolved", "suppressed", "acknowledged"), "reopened"),
+}
+CONTENT = ("check", "category", "severity", "title", "detail", "owner", "handoff", "field", "money",
+           "minutes", "cause", "cause_reason", "entities", "values")  # fmt: skip
+
+
+class FindingError(TrueupError):
+    """An action that cannot apply: an unknown finding, or a state it cannot move from."""
+
+
+@dataclass
+class SyncResult:
+    opened: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
+    auto_resolved: list[int] = field(default_factory=list)
+    changed: int = 0
+    unchanged: int = 0
+    new_by_severity: dict[str, int] = field(default_factory=dict)  # opened + reopened
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "opened": len(self.opened),
+            "reopened": len(self.reopened),
+            "auto_resolved": len(self.auto_resolved),
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+        }
+
+
+def digest(row: dict[str, Any]) -> str:
+    """What the check said about a finding, so that a changed amount or title is noticed."""
+    text = json.dumps([row.get(k) for k in CONTENT], sort_keys=True, default=str)
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+class Findings:
+    """The findings workflow; mixed into the state store."""
+
+    sessions: sessionmaker[Session]
+
+    def sync(self, run_id: str, rows: Iterable[dict[str, Any]], now: datetime | None = None) -> SyncResult:
+        """Bring the store in line with what a run found; one transaction, in bulk."""
+        now = now or datetime.now(UTC)
+        found = {r["fingerprint"]: {**r, "digest": digest(r)} for r in rows}
+        result = SyncResult()
+        with self.sessions() as s, s.begin():
+            known = {
+                fp: (fid, state, until, dig, severity)
+                for fid, fp, state, until, dig, severity in s.execute(
+                    select(
+                        Finding.id,
+                        Finding.fingerprint,
+                        Finding.state,
+                        Finding.suppressed_until,
+                        Finding.digest,
+                        Finding.severity,
+                    )
+                )
+            }
+            new = [fp for fp in found if fp not in known]
+            if new:
+                inserted = s.execute(
+                    insert(Finding).returning(Finding.id, Finding.fingerprint),
+                    [
+                        {**_content(found[fp]), "fingerprint": fp, "digest": found[fp]["digest"], "state": "open",
+                         "first_seen": now, "last_seen": now, "first_run": run_id, "last_run": run_id, "version": 1}
+                        for fp in new
+                    ],
+                )  # fmt: skip
+                ids = dict((fp, fid) for fid, fp in inserted)
+                result.opened = [ids[fp] for fp in new]
+                events = [_event(ids[fp], now, "opened", None, "open", run_id) for fp in new]
+                for fp in new:
+                    sev = found[fp]["severity"]
+                    result.new_by_severity[sev] = result.new_by_severity.get(sev, 0) + 1
+            else:
+                events = []
+            changes: list[dict[str, Any]] = []
+            for fp, row in found.items():
+                if fp not in known:
+                    continue
+                fid, state, until, dig, _severity = known[fp]
+                to_state = state
+                if state in GONE:
+                    to_state = "reopened"
+                    result.reopened.append(fid)
+                    events.append(_event(fid, now, "reopened", state, to_state, run_id, "found again"))
+                elif state == "suppressed" and until is not None and _aware(until) <= now:
+                    to_state = "reopened"
+                    result.reopened.append(fid)
+                    events.append(
+                        _event(fid, now, "reopened", state, to_state, run_id, "suppression expired")
+                    )
+                if to_state != state:
+                    sev = row["severity"]
+                    result.new_by_severity[sev] = result.new_by_severity.get(sev, 0) + 1
+                if to_state != state or row["digest"] != dig:
+                    change = {"_id": fid, "state": to_state, **_content(row), "digest": row["digest"]}
+                    if to_state != state:
+                        change["suppressed_until"] = None
+                    changes.append(change)
+                    result.changed += row["digest"] != dig
+                else:
+                    result.unchanged += 1
+            for change in changes:  # few: only findings whose state or content moved
+                fid = change.pop("_id")
+                s.execute(
+                    update(Finding).where(Finding.id == fid).values(**change, version=Finding.version + 1)
+                )
+            vanished = [
+                (fid, state)
+                for fp, (fid, state, *_rest) in known.items()
+                if fp not in found and state in ACTIVE
+            ]
+            for fid, state in vanished:
+                events.append(
+                    _event(fid, now, "auto_resolved", state, "auto_resolved", run_id, "no longer found")
+                )
+            result.auto_resolved = [fid for fid, _ in vanished]
+            if vanished:
+                for chunk in _chunks(result.auto_resolved, 10_000):
+                    s.execute(
+                        update(Finding).where(Finding.id.in_(chunk))
+                        .values(state="auto_resolved", suppressed_until=None, version=Finding.version + 1)
+                    )  # fmt: skip
+            s.execute(update(Finding).where(Finding.state.in_(ACTIVE)).values(last_seen=now, last_run=run_id))
+            if events:
+                s.execute(insert(FindingEvent), events)
+        return result
+
+    def act(
+        self,
+        ids: list[int],
+        action: str,
+        actor: str,
+        reason: str | None = None,
+        assignee: str | None = None,
+        until: datetime | None = None,
+    ) -> list[Finding]:
+        """A person acknowledges, assigns, resolves, suppresses or reopens findings."""
+        if action not in ACTIONS:
+            raise FindingError(f"unknown action {action}; the actions are: {', '.join(ACTIONS)}")
+        if action == "suppress" and not reason:
+            raise FindingError("say why the finding is suppressed (--reason)")
+        allowed, to_state = ACTIONS[action]
+        now = datetime.now(UTC)
+        with self.sessions() as s, s.begin():
+            found = {f.id: f for f in s.scalars(select(Finding).where(Finding.id.in_(ids)).with_for_update())}
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise FindingError(f"no finding {', '.join(map(str, missing))}; `trueup findings` lists them")
+            for fid in ids:
+                finding = found[fid]
+                if finding.state not in allowed:
+                    raise FindingError(
+                        f"finding {fid} is {finding.state.replace('_', ' ')}; {action} applies to findings that are"
+                        f" {', '.join(a.replace('_', ' ') for a in allowed)}"
+                    )
+                before = finding.state
+                detail: dict[str, Any] = {}
+                if action == "assign":
+                    detail = {"assignee": assignee, "previous": finding.assignee}
+                    finding.assignee = assignee
+                if action == "suppress":
+                    finding.suppressed_until = until
+                    detail = {"until": until.isoformat() if until else None}
+                elif to_state:
+                    finding.suppressed_until = None
+                finding.state = to_state or finding.state
+                finding.version += 1
+                s.add(
+                    FindingEvent(
+                        **_event(fid, now, action, before, finding.state, None, reason, actor, detail)
+                    )
+                )
+        return self.findings_by_id(ids)
+
+    def findings_by_id(self, ids: list[int]) -> list[Finding]:
+        with self.sessions() as s:
+            rows = {f.id: f for f in s.scalars(select(Finding).where(Finding.id.in_(ids)))}
+        return [rows[i] for i in ids if i in rows]
+
+    def findings(self, states: Iterable[str] | None = None) -> list[Finding]:
+        with self.sessions() as s:
+            query = select(Finding)
+            if states:
+                query = query.where(Finding.state.in_(list(states)))
+            return list(s.scalars(query))
+
+    def finding_events(self, finding_id: int | None = None) -> list[FindingEvent]:
+        with self.sessions() as s:
+            query = select(FindingEvent).order_by(FindingEvent.id)
+            if finding_id is not None:
+                query = query.where(FindingEvent.finding_id == finding_id)
+            return list(s.scalars(query))
+
+
+def _content(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: row.get(k) for k in CONTENT}
+    if out["money"] is not None:
+        out["money"] = Decimal(str(out["money"]))
+    return out
+
+
+def _event(
+    finding_id: int, at: datetime, action: str, from_state: str | None, to_state: str, run_id: str | None,
+    reason: str | None = None, actor: str = RUN_ACTOR, detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    return {"finding_id": finding_id, "at": at, "actor": actor, "action": action, "from_state": from_state,
+            "to_state": to_state, "reason": reason, "run_id": run_id, "detail": detail or {}}  # fmt: skip
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive times
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

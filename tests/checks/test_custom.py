@@ -1,0 +1,77 @@
+"""A workspace's own checks: read from checks/*.sql, listed and shown, run like the built-in ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from trueup.checks.registry import all_checks
+from trueup.cli.app import app
+from trueup.errors import ConfigError
+
+runner = CliRunner()
+
+BIG_JOB = """\
+-- name: big_job
+-- category: lifecycle_mismatch
+-- severity: critical
+-- owner: ops
+-- money: amount
+-- entities: {job.dispatch: source_id}
+-- description: >
+--   Jobs above $400, so somebody looks at each one.
+SELECT source_id, amount, 'Job ' || source_id || ' is big' AS title
+FROM records_job WHERE system = 'dispatch' AND amount > 400
+"""
+
+
+def test_a_custom_check_runs_in_the_check_step(example: Path) -> None:
+    (example / "checks").mkdir()
+    (example / "checks" / "big_job.sql").write_text(BIG_JOB)
+    listed = runner.invoke(app, ["checks", "-w", str(example), "--json"])
+    mine = [c for c in json.loads(listed.output) if c["name"] == "big_job"]
+    assert mine and not mine[0]["builtin"] and mine[0]["description"].startswith("Jobs above $400")
+    shown = runner.invoke(app, ["checks", "show", "big_job", "-w", str(example)])
+    assert "SELECT source_id, amount" in shown.output
+    assert runner.invoke(app, ["run", "-w", str(example)]).exit_code == 0
+    found = json.loads(runner.invoke(app, ["findings", "-w", str(example), "--json", "--check", "big_job"]).output)
+    assert found and all(f["severity"] == "critical" and f["owner"] == "ops" and f["money"] > 400 for f in found)
+    assert all(f["entities"][0]["entity"] == "job" and f["entities"][0]["canonical_id"] for f in found)
+    assert found[0]["title"].endswith("is big")
+
+
+def test_fail_on_exits_non_zero_when_new_findings_of_that_severity_appear(example: Path) -> None:
+    (example / "checks").mkdir()
+    (example / "checks" / "big_job.sql").write_text(BIG_JOB)
+    first = runner.invoke(app, ["run", "-w", str(example), "--fail-on", "critical"])
+    assert first.exit_code == 4, first.output
+    again = runner.invoke(app, ["run", "-w", str(example), "--fail-on", "critical"])
+    assert again.exit_code == 0, again.output  # nothing new the second time
+
+
+def test_every_problem_in_custom_checks_is_reported_with_file_and_line(example: Path) -> None:
+    (example / "checks").mkdir()
+    (example / "checks" / "bad.sql").write_text(
+        "-- name: Bad Name\n-- category: lifecycle\n-- severity: urgent\n-- colour: red\nSELECT 1\n"
+    )
+    (example / "checks" / "job_not_invoiced.sql").write_text(BIG_JOB.replace("big_job", "job_not_invoiced"))
+    with pytest.raises(ConfigError) as caught:
+        all_checks(example)
+    text = str(caught.value)
+    for expected in ("bad.sql:1", "bad.sql:2", "bad.sql:3", "bad.sql:4", "is not a debt category",
+                     "one of: critical, warning, info", "has the name of another check"):  # fmt: skip
+        assert expected in text, (expected, text)
+
+
+def test_a_check_whose_sql_fails_names_itself(example: Path) -> None:
+    (example / "checks").mkdir()
+    (example / "checks" / "broken.sql").write_text(
+        "-- category: lifecycle_mismatch\n-- entities: {job.dispatch: id}\nSELECT id FROM no_such_table\n"
+    )
+    result = runner.invoke(app, ["run", "-w", str(example)])
+    assert result.exit_code != 0
+    message = result.output + str(result.exception)  # the entry point prints the error as one line
+    assert "check broken" in message and "broken.sql" in message and "no_such_table" in message

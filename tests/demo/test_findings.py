@@ -1,0 +1,119 @@
+"""The checks on the demo company: what they find against the ground truth, and the public JSON."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from trueup.checks.definition import CATEGORIES
+from trueup.cli.app import app
+from trueup.demo import generate
+from trueup.evaluation import evaluate, read_truth
+
+runner = CliRunner()
+
+
+def _findings(root: Path, *args: str) -> list[dict]:
+    result = runner.invoke(app, ["findings", "-w", str(root), "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_every_category_is_found_with_precision_and_recall_of_095(demo: Path, demo_run: duckdb.DuckDBPyConnection) -> None:
+    scores = evaluate(read_truth(demo), _findings(demo)).as_dict()
+    assert set(scores["categories"]) == set(CATEGORIES)
+    for category, score in scores["categories"].items():
+        assert score["precision"] >= 0.95 and score["recall"] >= 0.95, (category, score, scores["missed"],
+                                                                          scores["unexpected"])  # fmt: skip
+
+
+def test_the_root_cause_agrees_with_the_truth(demo: Path, demo_run: duckdb.DuckDBPyConnection) -> None:
+    found = {json.dumps(sorted((e["entity"], e["system"], e["source_id"]) for e in f["entities"])): f
+             for f in _findings(demo) if f["check"] in ("amount_mismatch", "unmapped_status", "field_conflict")}  # fmt: skip
+    for line in read_truth(demo):
+        key = json.dumps(sorted((e["entity"], e["system"], e["source_id"]) for e in line["entities"]))
+        if key in found:
+            assert found[key]["cause"] == line["cause"], (line, found[key])
+
+
+def test_the_json_is_the_public_contract(demo: Path, demo_run: duckdb.DuckDBPyConnection) -> None:
+    findings = _findings(demo)
+    assert findings
+    for f in findings:
+        for key in ("id", "check", "category", "severity", "state", "title", "owner", "money", "cause", "entities"):
+            assert key in f, key
+        assert f["category"] in CATEGORIES
+        assert f["severity"] in ("critical", "warning", "info")
+        assert f["cause"] in ("configuration", "design") and f["cause_reason"]
+        for e in f["entities"]:
+            assert set(e) == {"entity", "system", "source_id", "canonical_id"}
+    unbilled = [f for f in findings if f["check"] == "job_not_invoiced"]
+    assert unbilled and all(f["money"] > 0 and f["owner"] == "billing@cedarvalley.example" for f in unbilled)
+    assert "no invoice after" in unbilled[0]["title"] and "(SLA 3 days)" in unbilled[0]["title"]
+
+
+def test_filters_and_csv(demo: Path, demo_run: duckdb.DuckDBPyConnection) -> None:
+    lifecycle = _findings(demo, "--category", "lifecycle_mismatch")
+    assert lifecycle and {f["category"] for f in lifecycle} == {"lifecycle_mismatch"}
+    by_handoff = _findings(demo, "--handoff", "invoice-to-ledger", "--check", "invoice_not_posted")
+    assert by_handoff and all(f["handoff"] == "invoice-to-ledger" for f in by_handoff)
+    assert len(_findings(demo, "--limit", "3")) == 3
+    assert _findings(demo, "--state", "resolved") == []
+    csv = runner.invoke(app, ["findings", "-w", str(demo), "--csv", "--system", "friday_sheet"])
+    assert csv.exit_code == 0 and csv.output.startswith("id,severity,state,category,check,title,money")
+
+
+def test_a_second_run_on_the_same_data_changes_nothing(
+    demo: Path, demo_run: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    from trueup import pipeline
+    from trueup.workspace import Workspace
+
+    copy = tmp_path / "again"
+    shutil.copytree(demo, copy)  # the session's connection holds the original open for reading
+    before = _findings(copy)
+    counts = pipeline.run(Workspace.open(copy), only=["check"]).counts
+    assert counts["check.findings.opened"] == 0 and counts["check.findings.reopened"] == 0
+    assert counts["check.findings.auto_resolved"] == 0 and counts["check.findings.changed"] == 0
+    after = _findings(copy)
+    def strip(found: list[dict]) -> list[str]:
+        return sorted(json.dumps({k: v for k, v in f.items() if k not in ("last_seen", "last_run")}, sort_keys=True)
+                      for f in found)  # fmt: skip
+
+    assert strip(before) == strip(after)
+
+
+def test_eval_prints_precision_and_recall(demo: Path, demo_run: duckdb.DuckDBPyConnection) -> None:
+    result = runner.invoke(app, ["eval", str(demo), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["total"]["recall"] >= 0.95 and "job_not_invoiced" in data["kinds"]
+    table = runner.invoke(app, ["eval", str(demo)])
+    assert "By category" in table.output and "lifecycle_mismatch" in table.output
+
+
+def test_show_puts_the_values_the_rule_and_the_history_together(demo: Path, demo_run: duckdb.DuckDBPyConnection) -> None:
+    conflict = _findings(demo, "--check", "field_conflict", "--limit", "1")[0]
+    result = runner.invoke(app, ["findings", "show", str(conflict["id"]), "-w", str(demo), "--json"])
+    data = json.loads(result.output)
+    assert data["rule"] and data["history"][0]["action"] == "opened"
+    assert len(data["values"]) == 2  # the owner's value and the other system's
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from trueup import pipeline
+    from trueup.workspace import Workspace
+
+    root = generate(tmp_path_factory.mktemp("clean") / "clean", size="small", seed=7, clean=True).root
+    assert pipeline.run(Workspace.open(root)).outcome == "succeeded"
+    return root
+
+
+def test_the_clean_company_has_no_findings(clean: Path) -> None:
+    assert _findings(clean) == []

@@ -1,0 +1,122 @@
+"""The findings workflow in the state store, on SQLite and on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trueup.state import StateStore
+from trueup.state.findings import FindingError
+
+
+def _row(key: str, money: float | None = 10.0, severity: str = "warning") -> dict[str, Any]:
+    return {
+        "fingerprint": key.ljust(32, "0"), "check": "job_not_invoiced", "category": "lifecycle_mismatch",
+        "severity": severity, "title": f"finding {key}", "detail": None, "owner": "billing", "handoff": None,
+        "field": None, "money": money, "minutes": 25.0, "cause": "design", "cause_reason": "workflow",
+        "entities": [{"entity": "job", "system": "dispatch", "source_id": key, "canonical_id": None}],
+        "values": {"dispatch": key},
+    }  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'state.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    state = StateStore(url)
+    try:
+        yield state
+    finally:
+        if request.param == "postgresql":  # one database per session: leave it empty for the next test
+            from trueup.state.models import Finding, FindingEvent
+
+            with state.sessions() as s, s.begin():
+                s.query(FindingEvent).delete()
+                s.query(Finding).delete()
+        state.close()
+
+
+def _by_title(store: StateStore) -> dict[str, Any]:
+    return {f.title: f for f in store.findings()}
+
+
+def test_a_run_opens_keeps_and_auto_resolves(store: StateStore) -> None:
+    first = store.sync("run-1", [_row("a"), _row("b", severity="critical")])
+    assert len(first.opened) == 2 and first.new_by_severity == {"warning": 1, "critical": 1}
+    again = store.sync("run-2", [_row("a"), _row("b", severity="critical")])
+    assert again.counts == {"opened": 0, "reopened": 0, "auto_resolved": 0, "changed": 0, "unchanged": 2}
+    gone = store.sync("run-3", [_row("a")])
+    assert len(gone.auto_resolved) == 1 and _by_title(store)["finding b"].state == "auto_resolved"
+    back = store.sync("run-4", [_row("a"), _row("b", severity="critical")])
+    assert len(back.reopened) == 1 and back.new_by_severity == {"critical": 1}
+    b = _by_title(store)["finding b"]
+    assert b.state == "reopened" and b.first_run == "run-1" and b.last_run == "run-4"
+    actions = [(e.action, e.to_state, e.run_id) for e in store.finding_events(b.id)]
+    assert actions == [("opened", "open", "run-1"), ("auto_resolved", "auto_resolved", "run-3"),
+                       ("reopened", "reopened", "run-4")]  # fmt: skip
+
+
+def test_a_run_never_loses_a_persons_action(store: StateStore) -> None:
+    store.sync("run-1", [_row("a"), _row("b")])
+    a, b = _by_title(store)["finding a"], _by_title(store)["finding b"]
+    store.act([a.id], "acknowledge", "dana", reason="on it")
+    store.act([a.id], "assign", "dana", assignee="sam")
+    store.sync("run-2", [_row("a", money=12.5), _row("b")])  # the amount changed upstream
+    a = _by_title(store)["finding a"]
+    assert a.state == "acknowledged" and a.assignee == "sam" and float(a.money) == 12.5
+    store.act([b.id], "resolve", "dana", reason="fixed in billing")
+    store.sync("run-3", [_row("a", money=12.5), _row("b")])  # ...but it is still there
+    assert _by_title(store)["finding b"].state == "reopened"
+    events = [(e.actor, e.action, e.reason) for e in store.finding_events(a.id)]
+    assert ("dana", "acknowledge", "on it") in events and ("dana", "assign", None) in events
+
+
+def test_suppression_holds_until_it_expires(store: StateStore) -> None:
+    store.sync("run-1", [_row("a"), _row("b")])
+    a, b = _by_title(store)["finding a"], _by_title(store)["finding b"]
+    with pytest.raises(FindingError, match="say why"):
+        store.act([a.id], "suppress", "dana")
+    store.act([a.id], "suppress", "dana", reason="known, vendor ticket open", until=datetime.now(UTC) + timedelta(days=7))
+    store.act([b.id], "suppress", "dana", reason="seasonal", until=datetime.now(UTC) - timedelta(seconds=1))
+    store.sync("run-2", [_row("a"), _row("b")])
+    assert _by_title(store)["finding a"].state == "suppressed"
+    b = _by_title(store)["finding b"]
+    assert b.state == "reopened" and b.suppressed_until is None
+    assert store.finding_events(b.id)[-1].reason == "suppression expired"
+
+
+def test_actions_that_cannot_apply_are_refused(store: StateStore) -> None:
+    store.sync("run-1", [_row("a")])
+    a = _by_title(store)["finding a"]
+    with pytest.raises(FindingError, match="no finding 999"):
+        store.act([999], "acknowledge", "dana")
+    store.act([a.id], "resolve", "dana")
+    with pytest.raises(FindingError, match="is resolved"):
+        store.act([a.id], "acknowledge", "dana")
+    with pytest.raises(FindingError, match="unknown action"):
+        store.act([a.id], "delete", "dana")
+
+
+def test_the_audit_trail_is_only_appended_to(store: StateStore) -> None:
+    store.sync("run-1", [_row("a")])
+    a = _by_title(store)["finding a"]
+    seen: list[tuple[Any, ...]] = []
+    for step in ("acknowledge", "resolve", "reopen"):
+        store.act([a.id], step, "dana")
+        events = [(e.id, e.action, e.at) for e in store.finding_events(a.id)]
+        assert events[: len(seen)] == seen  # nothing earlier changed
+        seen = events
+    assert [e[1] for e in seen] == ["opened", "acknowledge", "resolve", "reopen"]
+
+
+def test_many_findings_are_stored_in_one_bulk_sync(store: StateStore) -> None:
+    rows = [_row(f"{i:06d}") for i in range(20_000)]
+    result = store.sync("run-1", rows)
+    assert len(result.opened) == 20_000 and len(store.findings()) == 20_000
+    assert len(store.sync("run-2", rows[:-5]).auto_resolved) == 5
