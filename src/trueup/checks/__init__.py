@@ -8,13 +8,15 @@ which keeps each finding's workflow state from run to run.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import duckdb
 
 from trueup.checks import cause, context
 from trueup.checks.definition import CATEGORIES, Check
-from trueup.checks.execute import RESULTS, CheckFailed, create_results, run_check
+from trueup.checks.execute import RESULTS, CheckFailed, create_results, finish_results, run_check
 from trueup.checks.registry import all_checks
 from trueup.config.models import Workspace as Config
 from trueup.runtime import StepContext, StepResult
@@ -40,6 +42,7 @@ def run(ctx: StepContext) -> StepResult:
                 result.notes.append(f"{check.name} skipped: the workspace maps none of what it reads ({exc})")
                 continue
             result.counts[f"found.{check.name}"] = found
+        finish_results(con)
         cause.classify(con)
         rows = _rows(con, ws)
         con.execute("COMMIT")
@@ -63,16 +66,17 @@ def _rows(con: duckdb.DuckDBPyConnection, ws: Config) -> list[dict[str, Any]]:
     cursor = con.execute(
         f"SELECT check_name AS check, category, severity, fingerprint, title, detail, owner, handoff, field,"
         f' money, CAST(to_json(entities) AS VARCHAR) AS entities, CAST("values" AS VARCHAR) AS "values",'
-        f" cause, cause_reason FROM {RESULTS} ORDER BY fingerprint"
+        f" cause, cause_reason, md5(CAST(to_json(r) AS VARCHAR)) AS digest FROM {RESULTS} r ORDER BY fingerprint"
     )
     names = [d[0] for d in cursor.description]
     rows = []
-    import json
-
     for raw in cursor.fetchall():
         row = dict(zip(names, raw, strict=True))
         row["entities"] = json.loads(row["entities"])
         row["values"] = None if row["values"] is None else json.loads(row["values"])
         row["minutes"] = float(minutes.get(row["check"], default))
+        row["digest"] = hashlib.md5(
+            f"{row['digest']}|{row['minutes']}".encode()
+        ).hexdigest()  # what the check said
         rows.append(row)
     return rows

@@ -13,9 +13,10 @@ user's own) is plain SQL with its thresholds joined in rather than pasted in:
   (from `carries`), `sla` as an interval and `retired_on`.
 - `config.retired`, `config.reported`, `config.statuses`.
 
-It also writes one view per entity, `records_<entity>`: every system's staged rows (spreadsheets
-included) with the record's canonical id and its references made canonical, the form most checks
-start from.
+It also builds, as temporary tables the checks of the run see: `records_<entity>`, every
+system's staged rows (spreadsheets included) with the record's canonical id and its references
+made canonical, the form most checks start from; and `field_values`, every field of every record
+as text with the normal form it is compared by.
 """
 
 from __future__ import annotations
@@ -113,15 +114,17 @@ def write(con: duckdb.DuckDBPyConnection, ws: Config, as_of: datetime) -> None:
     for entity in staged:
         _materialise(con, f"records_{entity}", member_sql(ws, entity, spreadsheets=True))
     _materialise(con, "field_values", field_values_sql(ws, staged))
+    _field_fill(con, ws, staged)
     _retired_matches(con, ws)
     if {"invoice", "payment"} <= set(staged):
-        con.execute(f"CREATE OR REPLACE VIEW payment_reflection AS {PAYMENT_REFLECTION}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW payment_reflection AS {PAYMENT_REFLECTION}")
 
 
 # For each handoff that carries payments back to the system that issued the invoice: per invoice,
-# what the paying system took and what the other one shows as paid (its amount less its balance);
-# and whether the handoff stalled: every payment since the last one that arrived is missing,
-# for longer than the SLA.
+# what the paying system took, and whether the other one shows it: it must count as paid as much
+# of its own amount as the payments cover (its amount less its open balance). And whether the
+# handoff stalled: every payment since the last one that arrived (that day included: ledgers often
+# keep only the date) is missing, for longer than the SLA.
 PAYMENT_REFLECTION = """
 WITH paid AS (
   SELECT h.id AS handoff, h.owner, h.from_system AS paid_system, h.to_system AS billed_system,
@@ -132,24 +135,24 @@ WITH paid AS (
   GROUP BY ALL
 ), compared AS (
   SELECT p.*, b.source_id AS billed_id, b.state AS billed_state, coalesce(b.number, b.source_id) AS number,
-    (SELECT min(x.source_id) FROM records_invoice x WHERE x.canonical_id = p.canonical_id
-       AND x.system = p.paid_system) AS paid_id,
-    CASE WHEN b.balance IS NOT NULL THEN b.amount - b.balance
-         WHEN b.state = 'paid' THEN b.amount ELSE 0 END AS reflected,
-    s.as_of
+    (SELECT min(a.source_id) FROM records_invoice a WHERE a.canonical_id = p.canonical_id
+       AND a.system = p.paid_system) AS paid_id,
+    least(p.paid_amount, b.amount) AS due_shown,
+    b.amount - coalesce(b.balance, CASE WHEN b.state = 'paid' THEN 0 ELSE b.amount END) AS shown,
+    s.as_of, s.tolerance
   FROM paid p JOIN records_invoice b ON b.canonical_id = p.canonical_id AND b.system = p.billed_system
   CROSS JOIN config.settings s
 ), judged AS (
-  SELECT *, reflected >= paid_amount - greatest((SELECT tolerance FROM config.settings), 0.005) AS reflected_ok
+  SELECT *, due_shown - shown AS unreflected, shown >= due_shown - greatest(tolerance, 0.005) AS reflected_ok
   FROM compared
 ), last_ok AS (
   SELECT handoff, max(last_paid_at) AS stalled_since FROM judged WHERE reflected_ok GROUP BY handoff
 ), late AS (
   SELECT j.handoff, count(*) AS missing FROM judged j JOIN last_ok l USING (handoff)
-  WHERE NOT j.reflected_ok AND j.last_paid_at > l.stalled_since GROUP BY j.handoff
+  WHERE NOT j.reflected_ok AND j.last_paid_at >= l.stalled_since GROUP BY j.handoff
 )
 SELECT j.*, l.stalled_since,
-  coalesce(NOT j.reflected_ok AND j.last_paid_at > l.stalled_since AND j.as_of - l.stalled_since > j.sla
+  coalesce(NOT j.reflected_ok AND j.last_paid_at >= l.stalled_since AND j.as_of - l.stalled_since > j.sla
            AND late.missing >= 2, false) AS stalled
 FROM judged j LEFT JOIN last_ok l USING (handoff) LEFT JOIN late USING (handoff)
 """
@@ -170,24 +173,48 @@ NORMAL_FORMS = {
 TEXT_FORM = "nullif(lower(trim(regexp_replace(CAST({v} AS VARCHAR), '\\s+', ' ', 'g'))), '')"
 
 
+SHEET_ONLY = (Kind.MONEY, Kind.TIMESTAMP, Kind.STATUS)  # compared only against spreadsheet cells
+
+
 def field_values_sql(ws: Config, entities: list[str]) -> str:
-    """Every non-empty field of every staged record, one row each: the value as text and the
-    normal form it is compared by. Extra fields come from `extra` and are compared as text."""
+    """The fields checks compare, one row each: the value as text and the normal form it is
+    compared by. Descriptive fields (names, emails, phones, addresses, text, references, extra
+    fields) of every record; amounts, times and statuses only of the records a spreadsheet row
+    stands for, the one place they are compared cell by cell (the job-to-cash checks compare
+    them in their own joins). Each entity's records are joined to their canonical ids once."""
+    sheets = [literal(n) for n, s in ws.systems.items() if s.kind == "spreadsheet"]
     parts = []
     for entity in entities:
-        mapped = {f for systems in [ws.entities.get(entity, {})] for m in systems.values() for f in m.fields}
-        extras = sorted({f for m in ws.entities.get(entity, {}).values() for f in m.extra})
+        mappings = ws.entities.get(entity, {}).values()
+        mapped = {f for m in mappings for f in m.fields}
+        sheet_mapped = bool(sheets) and any(n in ws.entities.get(entity, {}) for n in
+                                            (n for n, s in ws.systems.items() if s.kind == "spreadsheet"))  # fmt: skip
+        selects = []
         for field, kind in ENTITIES[entity].fields.items():
-            if field not in mapped:
+            if field not in mapped or (kind in SHEET_ONLY and not sheet_mapped):
                 continue
             norm = NORMAL_FORMS.get(kind, TEXT_FORM.format(v="s.{f}")).format(
                 f=field
             )  # fields are identifiers
             shown = "copy" if (entity, field) in COPIES else str(kind)
-            parts.append(_values_part(entity, field, shown, f"CAST(s.{ident(field)} AS VARCHAR)", norm))
-        for field in extras:
+            where = " AND s.in_sheet" if kind in SHEET_ONLY else ""
+            selects.append(_values_part(field, shown, f"CAST(s.{ident(field)} AS VARCHAR)", norm) + where)
+        for field in sorted({f for m in mappings for f in m.extra}):
             value = f"json_extract_string(s.extra, {literal('$.' + json_key(field))})"
-            parts.append(_values_part(entity, field, "extra", value, TEXT_FORM.format(v=value)))
+            selects.append(_values_part(field, "extra", value, TEXT_FORM.format(v=value)))
+        if not selects:
+            continue
+        in_sheet = (
+            f"c.canonical_id IN (SELECT canonical_id FROM clusters WHERE entity = {literal(entity)}"
+            f" AND system IN ({', '.join(sheets)}))"
+            if sheet_mapped
+            else "false"
+        )
+        parts.append(
+            f"(WITH s AS MATERIALIZED (SELECT c.canonical_id, {in_sheet} AS in_sheet, t.* FROM staged_{entity} t"
+            f" JOIN clusters c ON c.entity = {literal(entity)} AND c.system = t.system AND c.source_id = t.source_id)"
+            f" SELECT {literal(entity)} AS entity, * FROM ({' UNION ALL '.join(selects)}))"
+        )
     if not parts:
         return ("SELECT NULL::VARCHAR AS entity, NULL::VARCHAR AS canonical_id, NULL::VARCHAR AS system,"
                 " NULL::VARCHAR AS source_id, NULL::VARCHAR AS field, NULL::VARCHAR AS kind,"
@@ -195,16 +222,38 @@ def field_values_sql(ws: Config, entities: list[str]) -> str:
     return " UNION ALL ".join(parts)
 
 
+def _field_fill(con: duckdb.DuckDBPyConnection, ws: Config, entities: list[str]) -> None:
+    """How many records of each system fill each mapped field: `config.field_fill`."""
+    rows: list[tuple[object, ...]] = []
+    for entity in entities:
+        fields = [
+            f
+            for f in ENTITIES[entity].fields
+            if any(f in m.fields for m in ws.entities.get(entity, {}).values())
+        ]
+        if not fields:
+            continue
+        counts = ", ".join(f"count({ident(f)})" for f in fields)
+        for system, records, *filled in con.execute(
+            f"SELECT system, count(*), {counts} FROM staged_{entity} GROUP BY system"
+        ).fetchall():
+            rows += [(entity, system, f, n, records) for f, n in zip(fields, filled, strict=True)]
+    _table(
+        con,
+        "field_fill",
+        "entity VARCHAR, system VARCHAR, field VARCHAR, filled BIGINT, records BIGINT",
+        rows,
+    )
+
+
 def json_key(name: str) -> str:
     return '"' + name.replace('"', '\\"') + '"'
 
 
-def _values_part(entity: str, field: str, kind: str, value: str, norm: str) -> str:
+def _values_part(field: str, kind: str, value: str, norm: str) -> str:
     return (
-        f"SELECT {literal(entity)} AS entity, c.canonical_id, s.system, s.source_id, {literal(field)} AS field,"
-        f" {literal(kind)} AS kind, {value} AS value, {norm} AS norm FROM staged_{entity} s"
-        f" JOIN clusters c ON c.entity = {literal(entity)} AND c.system = s.system AND c.source_id = s.source_id"
-        f" WHERE {value} IS NOT NULL"
+        f"SELECT s.canonical_id, s.system, s.source_id, {literal(field)} AS field, {literal(kind)} AS kind,"
+        f" {value} AS value, {norm} AS norm FROM s WHERE {value} IS NOT NULL"
     )
 
 
@@ -254,8 +303,9 @@ def _retired_matches(con: duckdb.DuckDBPyConnection, ws: Config) -> None:
 
 
 def _materialise(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
-    """A table every check reads (computed once, not once per check that reads it)."""
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+    """A table checks read, computed once for all of them; temporary (in memory, spilling to disk
+    when large), so it costs no write to the warehouse file: twice as fast on 5M field values."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
 
 
 def _carried(carries: str | None) -> tuple[str | None, str | None]:

@@ -31,7 +31,15 @@ class CheckFailed(TerminalError):
 
 
 def create_results(con: duckdb.DuckDBPyConnection) -> None:
+    """Start collecting: every check appends its rows to `_found` (references as checks gave them)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _found ({FOUND})")
+
+
+def finish_results(con: duckdb.DuckDBPyConnection) -> None:
+    """Write `check_results`: every row with its records' canonical ids (one join for all checks)
+    and its fingerprint."""
     con.execute(f"CREATE OR REPLACE TABLE {RESULTS} ({SCHEMA})")
+    con.execute(f"INSERT INTO {RESULTS} {FINISH}")
 
 
 def run_check(con: duckdb.DuckDBPyConnection, check: Check) -> int:
@@ -49,17 +57,16 @@ def run_check(con: duckdb.DuckDBPyConnection, check: Check) -> int:
             f"check {check.name}{where}: its query returns no column {', '.join(missing) or 'entities'};"
             f" it returns: {', '.join(shape)}"
         )
-    found, insert = _projection(check, set(shape))
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _found AS {found}")
-        con.execute(f"INSERT INTO {RESULTS} {insert}")
-        return int(con.execute("SELECT count(*) FROM _found").fetchall()[0][0])
+        before = con.execute("SELECT count(*) FROM _found").fetchall()[0][0]
+        con.execute(f"INSERT INTO _found {_projection(check, set(shape))}")
+        return int(con.execute("SELECT count(*) FROM _found").fetchall()[0][0] - before)
     except duckdb.Error as exc:
         raise CheckFailed(f"check {check.name}{where} failed: {_first_line(exc)}") from None
 
 
-def _projection(check: Check, shape: set[str]) -> tuple[str, str]:
-    """The query's rows numbered, with their references as one list; then the finished rows."""
+def _projection(check: Check, shape: set[str]) -> str:
+    """The check's rows in the shape of `_found`, its header's defaults filled in."""
 
     def col(name: str, default: str = "NULL") -> str:
         return f"q.{ident(name)}" if name in shape else default
@@ -77,29 +84,37 @@ def _projection(check: Check, shape: set[str]) -> tuple[str, str]:
         refs = f"list_filter([{', '.join(items)}], lambda r: r.source_id IS NOT NULL)"
     money = col(check.money) if check.money else col("money")
     values = f"to_json({col('values')})" if "values" in shape else "NULL::JSON"
-    texts = ", ".join(f"CAST({col(c)} AS VARCHAR) AS _{c}" for c in TEXT)
-    found = (
-        f"SELECT row_number() OVER () AS _n, {refs} AS _refs, CAST({col('key')} AS VARCHAR) AS _key,"
-        f" CAST({col('field')} AS VARCHAR) AS _field, CAST({money} AS DECIMAL(18,4)) AS _money, {values} AS _values,"
-        f" {texts} FROM ({check.sql}) q"
+    text = {c: f"CAST({col(c)} AS VARCHAR)" for c in TEXT}
+    return (
+        f"SELECT {literal(check.name)}, {literal(check.category)}, coalesce({text['severity']}, {literal(check.severity)}),"
+        f" {refs}, CAST({col('key')} AS VARCHAR), CAST({col('field')} AS VARCHAR), CAST({money} AS DECIMAL(18,4)),"
+        f" {values}, coalesce({text['title']}, {literal(check.description or check.name)}), {text['detail']},"
+        f" coalesce({text['owner']}, {literal(check.owner)}), {text['handoff']},"
+        f" coalesce({text['cause']}, {literal(check.cause)}), {text['cause_reason']} FROM ({check.sql}) q"
     )
-    insert = f"""
-    WITH canonical AS (
-      SELECT n._n, list({{'entity': n.r.entity, 'system': n.r.system, 'source_id': n.r.source_id,
-                          'canonical_id': c.canonical_id}} ORDER BY n.r.entity, n.r.system, n.r.source_id) AS entities
-      FROM (SELECT _n, unnest(_refs) AS r FROM _found) n
-      LEFT JOIN clusters c ON c.entity = n.r.entity AND c.system = n.r.system AND c.source_id = n.r.source_id
-      GROUP BY n._n
-    )
-    SELECT {literal(check.name)}, {literal(check.category)}, coalesce(f._severity, {literal(check.severity)}),
-      md5({literal(check.name)} || '|' || coalesce(f._key, array_to_string(list_transform(coalesce(c.entities, []),
-          lambda e: concat_ws(':', e.entity, e.system, e.source_id)), ',')) || '|' || coalesce(f._field, '')),
-      coalesce(f._title, {literal(check.description or check.name)}), f._detail,
-      coalesce(f._owner, {literal(check.owner)}), f._handoff, f._field, round(f._money, 2),
-      coalesce(c.entities, []), f._values, coalesce(f._cause, {literal(check.cause)}), f._cause_reason
-    FROM _found f LEFT JOIN canonical c ON c._n = f._n
-    """
-    return found, insert
+
+
+FOUND = (
+    f"check_name VARCHAR, category VARCHAR, severity VARCHAR, refs {REF}[], key VARCHAR, field VARCHAR,"
+    ' money DECIMAL(18,4), "values" JSON, title VARCHAR, detail VARCHAR, owner VARCHAR, handoff VARCHAR,'
+    " cause VARCHAR, cause_reason VARCHAR"
+)
+FINISH = """
+WITH numbered AS (SELECT row_number() OVER () AS n, * FROM _found),
+canonical AS (
+  SELECT u.n, list({'entity': u.r.entity, 'system': u.r.system, 'source_id': u.r.source_id,
+                    'canonical_id': c.canonical_id} ORDER BY u.r.entity, u.r.system, u.r.source_id) AS entities
+  FROM (SELECT n, unnest(refs) AS r FROM numbered) u
+  LEFT JOIN clusters c ON c.entity = u.r.entity AND c.system = u.r.system AND c.source_id = u.r.source_id
+  GROUP BY u.n
+)
+SELECT f.check_name, f.category, f.severity,
+  md5(f.check_name || '|' || coalesce(f.key, array_to_string(list_transform(coalesce(c.entities, []),
+      lambda e: concat_ws(':', e.entity, e.system, e.source_id)), ',')) || '|' || coalesce(f.field, '')),
+  f.title, f.detail, f.owner, f.handoff, f.field, round(f.money, 2), coalesce(c.entities, []), f."values",
+  f.cause, f.cause_reason
+FROM numbered f LEFT JOIN canonical c ON c.n = f.n
+"""
 
 
 def _first_line(exc: Exception) -> str:

@@ -90,7 +90,9 @@ def build(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, rates: Rates
         row[at[column]] = after
         sheet.edits.append(_edit("sheet_correction", row[at["Job #"]], column, before, after))
 
-    dropped = set(np.flatnonzero(take(rng, np.ones(n, bool), rates.sheet_row_dropped)).tolist())
+    untouched = np.ones(n, bool)  # a row deleted by hand takes its corrections with it: drop others
+    untouched[[i for i in corrected if rows[i][at[CORRECTABLE[which[i]]]] is not None]] = False
+    dropped = set(np.flatnonzero(take(rng, untouched, rates.sheet_row_dropped)).tolist())
     for d in sorted(dropped):
         sheet.edits.append(_edit("sheet_row_dropped", rows[d][at["Job #"]], None, None, None))
     kept = [row for i, row in enumerate(rows) if i not in dropped]

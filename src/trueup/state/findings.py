@@ -9,15 +9,16 @@ a row in `finding_events`, which is only ever appended to.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import JSON, Connection, DateTime, Numeric, Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from trueup.errors import TrueupError
@@ -39,6 +40,10 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
 }
 CONTENT = ("check", "category", "severity", "title", "detail", "owner", "handoff", "field", "money",
            "minutes", "cause", "cause_reason", "entities", "values")  # fmt: skip
+
+
+FINDINGS = cast(Table, Finding.__table__)
+EVENTS = cast(Table, FindingEvent.__table__)
 
 
 class FindingError(TrueupError):
@@ -79,7 +84,7 @@ class Findings:
     def sync(self, run_id: str, rows: Iterable[dict[str, Any]], now: datetime | None = None) -> SyncResult:
         """Bring the store in line with what a run found; one transaction, in bulk."""
         now = now or datetime.now(UTC)
-        found = {r["fingerprint"]: {**r, "digest": digest(r)} for r in rows}
+        found = {r["fingerprint"]: {**r, "digest": r.get("digest") or digest(r)} for r in rows}
         result = SyncResult()
         with self.sessions() as s, s.begin():
             known = {
@@ -97,15 +102,21 @@ class Findings:
             }
             new = [fp for fp in found if fp not in known]
             if new:
-                inserted = s.execute(
-                    insert(Finding).returning(Finding.id, Finding.fingerprint),
+                bulk_insert(
+                    s.connection(),
+                    FINDINGS,
                     [
                         {**_content(found[fp]), "fingerprint": fp, "digest": found[fp]["digest"], "state": "open",
                          "first_seen": now, "last_seen": now, "first_run": run_id, "last_run": run_id, "version": 1}
                         for fp in new
                     ],
                 )  # fmt: skip
-                ids = dict((fp, fid) for fid, fp in inserted)
+                ids = {  # the ids given to this run's new findings
+                    fp: fid
+                    for fp, fid in s.execute(
+                        select(Finding.fingerprint, Finding.id).where(Finding.first_run == run_id)
+                    )
+                }
                 result.opened = [ids[fp] for fp in new]
                 events = [_event(ids[fp], now, "opened", None, "open", run_id) for fp in new]
                 for fp in new:
@@ -163,7 +174,7 @@ class Findings:
                     )  # fmt: skip
             s.execute(update(Finding).where(Finding.state.in_(ACTIVE)).values(last_seen=now, last_run=run_id))
             if events:
-                s.execute(insert(FindingEvent), events)
+                bulk_insert(s.connection(), EVENTS, events)
         return result
 
     def act(
@@ -231,6 +242,47 @@ class Findings:
             if finding_id is not None:
                 query = query.where(FindingEvent.finding_id == finding_id)
             return list(s.scalars(query))
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Many rows in one go: PostgreSQL's COPY (twenty times faster than INSERTs through psycopg),
+    SQLite's own executemany with the values converted once per distinct value (SQLAlchemy's
+    per-row typing takes most of the time otherwise; its ORM bulk path is a hundred times slower)."""
+    names = list(rows[0])
+    quoted = ", ".join('"' + n + '"' for n in names)
+    dialect = conn.dialect.name
+    convert: dict[str, Any] = {}
+    for n in names:
+        kind = table.c[n].type
+        if isinstance(kind, JSON):
+            convert[n] = _json
+        elif dialect == "sqlite" and isinstance(kind, DateTime | Numeric):
+            convert[n] = functools.lru_cache(maxsize=4096)(_sqlite)  # a run stamps every row with one time
+    values = ([convert[n](row[n]) if n in convert else row[n] for n in names] for row in rows)
+    if dialect == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+            for row in values:
+                copy.write_row(row)
+    elif dialect == "sqlite":
+        marks = ", ".join("?" for _ in names)
+        sqlite = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        sqlite.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', list(values))
+    else:
+        conn.execute(insert(table), rows)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _sqlite(value: Any) -> Any:
+    """A value as SQLAlchemy stores it in SQLite: decimals as text, times in UTC in its own format."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 def _content(row: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 -- severity: info
 -- description: >
 --   A spreadsheet column that no mapping reads as a canonical field and that people fill in on
---   fewer than half of the rows: state kept only in the sheet, which no system has.
+--   on fewer than half of the rows: state kept only in the sheet, which no system has.
 SELECT []::STRUCT(entity VARCHAR, system VARCHAR, source_id VARCHAR)[] AS entities, c.column_name AS field,
   c.system || ':' || c.source_table || ':' || c.column_name AS key, c.system AS owner,
   printf('%s column "%s" is in no system (filled on %d of %d rows)', c.system, c.column_name, c.filled, c.rows) AS title

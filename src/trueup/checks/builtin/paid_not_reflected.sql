@@ -7,10 +7,10 @@
 --   the stall (`handoff_stalled`).
 SELECT [{'entity': 'invoice', 'system': billed_system, 'source_id': billed_id},
         {'entity': 'invoice', 'system': paid_system, 'source_id': paid_id}] AS entities,
-  paid_amount - reflected AS money, coalesce(owner, billed_system) AS owner, handoff,
+  unreflected AS money, coalesce(owner, billed_system) AS owner, handoff,
   printf('Invoice %s was paid in %s on %s (%s); %s still shows it %s', number, paid_system,
-         strftime(last_paid_at, '%Y-%m-%d'), config.money_text(paid_amount - reflected), billed_system,
+         strftime(last_paid_at, '%Y-%m-%d'), config.money_text(unreflected), billed_system,
          coalesce(replace(billed_state, '_', ' '), 'unpaid')) AS title,
-  map([paid_system, billed_system], [paid_amount, reflected]) AS "values"
+  map([paid_system, billed_system], [paid_amount, shown]) AS "values"
 FROM payment_reflection
 WHERE NOT reflected_ok AND NOT stalled AND last_paid_at + sla < as_of

@@ -4,9 +4,9 @@
 -- description: >
 --   A record edited later in a system that does not own it than in the owner, while their values
 --   differ: two systems are writing the same fact.
-WITH touched AS (
-  SELECT entity, canonical_id, system, source_id, max(CAST(value AS TIMESTAMPTZ)) AS updated_at
-  FROM field_values WHERE field = 'updated_at' GROUP BY ALL
+WITH touched AS (  -- customers are the entity whose records say when they were last edited
+  SELECT 'customer' AS entity, canonical_id, system, source_id, updated_at FROM records_customer
+  WHERE updated_at IS NOT NULL
 ), owner AS (
   SELECT o.entity, t.canonical_id, t.system, t.source_id, t.updated_at
   FROM touched t JOIN config.ownership o ON o.entity = t.entity AND o.field = '*' AND o.owner = t.system
