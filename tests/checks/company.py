@@ -244,7 +244,9 @@ def files(clean: bool = False) -> dict[str, str]:
         "ledger/customers.csv": LEDGER_CUSTOMERS.format(**v),
         "ledger/invoices.csv": "Id,DocNumber,memo,customer,total,balance,posted\n" + _rows(ledger, v),
         "ledger/payments.csv": PAYMENTS.format(**v),
-        "sheet.csv": '"Job #","Job Total"' + ("" if clean else ",Notes") + "\n"
+        "sheet.csv": '"Job #","Job Total"'
+        + ("" if clean else ",Notes")
+        + "\n"
         + "".join(f"{j},{t}" + ("" if clean else f",{n}") + "\n" for j, t, n in sheet_rows),
     }
 
@@ -291,6 +293,9 @@ EXPECTED: dict[str, list[set[tuple[str, str | None, str | None]]]] = {
     "sync_lag": [{job("J7"), inv("billing", "INV-7")}, {inv("billing", "INV-8"), inv("accounting", "L8")}],
     "handoff_stalled": [{inv("billing", "INV-11"), inv("billing", "INV-12")}],
     "handoff_idle": [],
+    "record_not_synced": [],
+    "load_volume_drop": [],
+    "load_stalled": [],
     "sheet_correction": [{job("J1", "sheet")}],
     "sheet_row_added": [{job("W-1", "sheet")}],
     "sheet_row_dropped": [{job("J7")}],

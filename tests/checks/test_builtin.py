@@ -56,8 +56,15 @@ def test_titles_money_owners_and_causes(found: list[dict]) -> None:
     for f in found:
         by_check.setdefault(f["check"], []).append(f)
     unbilled = by_check["job_not_invoiced"][0]
-    assert unbilled["money"] == 200.0 and unbilled["owner"] == "billing-team" and unbilled["handoff"] == "job-to-invoice"
-    assert unbilled["title"] == "Job J2 completed 2026-11-05, no invoice after 15 days (SLA 3 days), $200.00 unbilled"
+    assert (
+        unbilled["money"] == 200.0
+        and unbilled["owner"] == "billing-team"
+        and unbilled["handoff"] == "job-to-invoice"
+    )
+    assert (
+        unbilled["title"]
+        == "Job J2 completed 2026-11-05, no invoice after 15 days (SLA 3 days), $200.00 unbilled"
+    )
     amounts = {frozenset(_records(f)): f for f in by_check["amount_mismatch"]}
     edited = amounts[frozenset({("invoice", "billing", "INV-5"), ("invoice", "accounting", "L5")})]
     assert edited["money"] == 50.0 and edited["cause"] == "design"
@@ -66,7 +73,10 @@ def test_titles_money_owners_and_causes(found: list[dict]) -> None:
     assert by_check["unmapped_status"][0]["cause"] == "configuration"
     assert by_check["handoff_stalled"][0]["money"] == 216.0  # what billing still shows open on INV-11, INV-12
     assert by_check["reported_differs"][0]["money"] == 276.0  # reported 2,400.00; the invoices say 2,124.00
-    assert by_check["sheet_correction"][0]["money"] == 10.0 and by_check["sheet_correction"][0]["field"] == "Job Total"
+    assert (
+        by_check["sheet_correction"][0]["money"] == 10.0
+        and by_check["sheet_correction"][0]["field"] == "Job Total"
+    )
     assert by_check["column_without_upstream"][0]["field"] == "Notes"
     assert by_check["handoff_gaps"][0]["field"] == "monitoring"
     for f in found:
@@ -74,17 +84,38 @@ def test_titles_money_owners_and_causes(found: list[dict]) -> None:
 
 
 IDLE = ("deal-to-job", "invoice-to-ledger", "job-to-invoice")
-VARIANTS: dict[str, tuple[Callable[[str], str], list[set[Ref]]]] = {
-    # nobody declared who owns invoices, which billing and the ledger both keep
-    "unowned_fact": (
-        lambda y: y.replace("  invoice.*: billing\n", ""),
-        [{("invoice", "accounting", None), ("invoice", "billing", None)}],
-    ),
-    # a quarter later nothing new reached the ledger, billing or dispatch: every live handoff is idle
-    "handoff_idle": (
-        lambda y: y.replace("as_of: '2026-11-20T18:00'", "as_of: '2027-02-20T18:00'"),
-        [{("handoff", None, h)} for h in IDLE],
-    ),
+CUSTOMER_SYNC = (
+    "handoffs:\n  - {id: customer-sync, from: crm, to: accounting, carries: customer, owner: controller, trigger: new,"
+    " expected: a customer, sla: 1d, exceptions: email, monitoring: count, rollback: delete}\n"
+)
+
+
+def _unowned(content: dict[str, str]) -> None:  # nobody declared who owns invoices, which two systems keep
+    content["trueup.yaml"] = content["trueup.yaml"].replace("  invoice.*: billing\n", "")
+
+
+def _idle(content: dict[str, str]) -> None:  # a quarter later nothing new reached any live handoff's target
+    content["trueup.yaml"] = content["trueup.yaml"].replace(
+        "as_of: '2026-11-20T18:00'", "as_of: '2027-02-20T18:00'"
+    )
+
+
+def _customer_sync(
+    content: dict[str, str],
+) -> None:  # the CRM's customers go to the ledger; Dan never arrived
+    config = content["trueup.yaml"].replace("handoffs:\n", CUSTOMER_SYNC)
+    content["trueup.yaml"] = config.replace(
+        "updated_at: updated}, extra", "updated_at: updated, created_at: updated}, extra"
+    )
+    content["ledger/customers.csv"] = content["ledger/customers.csv"].replace(
+        "A4,Dan Wu,dan@example.com\n", ""
+    )
+
+
+VARIANTS: dict[str, tuple[Callable[[dict[str, str]], None], list[set[Ref]]]] = {
+    "unowned_fact": (_unowned, [{("invoice", "accounting", None), ("invoice", "billing", None)}]),
+    "handoff_idle": (_idle, [{("handoff", None, h)} for h in IDLE]),
+    "record_not_synced": (_customer_sync, [{("customer", "crm", "C4")}]),
 }
 
 
@@ -92,6 +123,33 @@ VARIANTS: dict[str, tuple[Callable[[str], str], list[set[Ref]]]] = {
 def test_checks_the_fixture_cannot_plant_at_once(tmp_path: Path, check: str) -> None:
     change, expected = VARIANTS[check]
     content = files(clean=True)
-    content["trueup.yaml"] = change(content["trueup.yaml"])
+    change(content)
     mine = sorted((_records(f) for f in _run(tmp_path, content) if f["check"] == check), key=sorted)
     assert mine == sorted(expected, key=sorted)
+
+
+def test_a_load_that_shrinks_between_runs_is_found(tmp_path: Path) -> None:
+    content = files(clean=True)
+    assert [f for f in _run(tmp_path, content) if f["check"] == "load_volume_drop"] == []
+    jobs = content["dispatch/jobs.csv"].splitlines(keepends=True)
+    content["dispatch/jobs.csv"] = "".join(jobs[:4])  # the export was cut short: 3 jobs of 13
+    dropped = [f for f in _run(tmp_path, content) if f["check"] == "load_volume_drop"]
+    assert [_records(f) for f in dropped] == [{("table", "dispatch", "jobs")}]
+    assert dropped[0]["title"] == "dispatch.jobs fell from 13 rows to 3 since the last run"
+
+
+def test_a_source_that_stopped_changing_is_found(tmp_path: Path) -> None:
+    import duckdb
+
+    content = files(clean=True)
+    _run(tmp_path, content)
+    assert [f for f in _run(tmp_path, content) if f["check"] == "load_stalled"] == []
+    with duckdb.connect(str(tmp_path / ".trueup" / "warehouse.duckdb")) as con:  # as if loaded 60 days ago
+        con.execute(
+            "UPDATE ingest_files SET loaded_at = loaded_at - INTERVAL 60 DAY WHERE system = 'billing'"
+        )
+    assert runner.invoke(app, ["run", "-w", str(tmp_path), "--step", "check"]).exit_code == 0
+    listed = json.loads(
+        runner.invoke(app, ["findings", "-w", str(tmp_path), "--json", "--check", "load_stalled"]).output
+    )
+    assert [_records(f) for f in listed] == [{("table", "billing", "invoices")}]

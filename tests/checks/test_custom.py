@@ -37,8 +37,12 @@ def test_a_custom_check_runs_in_the_check_step(example: Path) -> None:
     shown = runner.invoke(app, ["checks", "show", "big_job", "-w", str(example)])
     assert "SELECT source_id, amount" in shown.output
     assert runner.invoke(app, ["run", "-w", str(example)]).exit_code == 0
-    found = json.loads(runner.invoke(app, ["findings", "-w", str(example), "--json", "--check", "big_job"]).output)
-    assert found and all(f["severity"] == "critical" and f["owner"] == "ops" and f["money"] > 400 for f in found)
+    found = json.loads(
+        runner.invoke(app, ["findings", "-w", str(example), "--json", "--check", "big_job"]).output
+    )
+    assert found and all(
+        f["severity"] == "critical" and f["owner"] == "ops" and f["money"] > 400 for f in found
+    )
     assert all(f["entities"][0]["entity"] == "job" and f["entities"][0]["canonical_id"] for f in found)
     assert found[0]["title"].endswith("is big")
 
@@ -75,3 +79,9 @@ def test_a_check_whose_sql_fails_names_itself(example: Path) -> None:
     assert result.exit_code != 0
     message = result.output + str(result.exception)  # the entry point prints the error as one line
     assert "check broken" in message and "broken.sql" in message and "no_such_table" in message
+
+
+def test_the_check_step_alone_on_a_new_workspace_says_what_to_run(example: Path) -> None:
+    result = runner.invoke(app, ["run", "-w", str(example), "--step", "ingest", "--step", "check"])
+    assert result.exit_code != 0
+    assert "run `trueup run` with every step first" in result.output + str(result.exception)

@@ -12,6 +12,7 @@ user's own) is plain SQL with its thresholds joined in rather than pasted in:
 - `config.handoffs`: every declared handoff with its parts, `source_entity` and `target_entity`
   (from `carries`), `sla` as an interval and `retired_on`.
 - `config.retired`, `config.reported`, `config.statuses`.
+- `config.loads`: the rows in every source table after each of the last runs that ingested.
 
 It also builds, as temporary tables the checks of the run see: `records_<entity>`, every
 system's staged rows (spreadsheets included) with the record's canonical id and its references
@@ -29,6 +30,7 @@ import duckdb
 
 from trueup.config.models import Workspace as Config
 from trueup.config.models import owner_of
+from trueup.errors import TerminalError
 from trueup.ingest.base import literal
 from trueup.model import COPIES, ENTITIES, Kind
 from trueup.resolve import member_sql
@@ -47,7 +49,20 @@ def source_column(expr: str) -> str | None:
     return match.group(1).replace('""', '"') if match.group(1) else match.group(2)
 
 
-def write(con: duckdb.DuckDBPyConnection, ws: Config, as_of: datetime) -> None:
+LoadRow = tuple[str, datetime, str, str, int]  # run id, when it started, system, source table, rows
+
+
+def write(con: duckdb.DuckDBPyConnection, ws: Config, as_of: datetime, loads: Sequence[LoadRow] = ()) -> None:
+    missing = [
+        t
+        for t in ("clusters", *(f"staged_{e}" for e in ENTITIES), *ENTITIES)
+        if not table_exists(con, "main", t)
+    ]
+    if missing:
+        raise TerminalError(
+            f"the check step reads what the map, link and resolve steps write, and {', '.join(missing[:3])}"
+            f"{' and more' if len(missing) > 3 else ''} is not there yet: run `trueup run` with every step first"
+        )
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     con.execute(
         f"CREATE OR REPLACE TABLE {SCHEMA}.settings AS SELECT ?::TIMESTAMPTZ AS as_of, ? AS timezone,"
@@ -103,6 +118,8 @@ def write(con: duckdb.DuckDBPyConnection, ws: Config, as_of: datetime) -> None:
         con, "statuses", "entity VARCHAR, system VARCHAR, value VARCHAR, state VARCHAR",
         [(e, s, v, st) for e, systems in ws.statuses.items() for s, vocab in systems.items() for v, st in vocab.items()],
     )  # fmt: skip
+    _table(con, "loads", "run_id VARCHAR, started_at TIMESTAMPTZ, system VARCHAR, source_table VARCHAR, rows BIGINT",
+           loads)  # fmt: skip
     _sheet_columns(con, ws)
     sign = literal(CURRENCY_SIGNS.get(ws.currency, ws.currency + " "))
     con.execute(
@@ -116,8 +133,7 @@ def write(con: duckdb.DuckDBPyConnection, ws: Config, as_of: datetime) -> None:
     _materialise(con, "field_values", field_values_sql(ws, staged))
     _field_fill(con, ws, staged)
     _retired_matches(con, ws)
-    if {"invoice", "payment"} <= set(staged):
-        con.execute(f"CREATE OR REPLACE TEMP VIEW payment_reflection AS {PAYMENT_REFLECTION}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW payment_reflection AS {PAYMENT_REFLECTION}")
 
 
 # For each handoff that carries payments back to the system that issued the invoice: per invoice,
