@@ -29,7 +29,7 @@ WITH invoice_copies AS (
   GROUP BY h.id, h.owner, h.from_system, j.canonical_id, j.system, j.source_id, j.number, j.amount, i.system
 )
 SELECT entities, 'amount' AS field, abs(amount_a - amount_b) AS money, coalesce(owner, fixer) AS owner, handoff,
-  printf('%s: %s has %s, %s has %s (%s apart)', what, sys_a, config.money_text(amount_a), sys_b,
+  printf('%s: %s has %s, %s has %s (%s apart)', config.capital(what), sys_a, config.money_text(amount_a), sys_b,
          config.money_text(amount_b), config.money_text(abs(amount_a - amount_b))) AS title,
   map([sys_a, sys_b], [amount_a, amount_b]) AS "values"
 FROM (SELECT * FROM invoice_copies UNION ALL BY NAME SELECT * FROM job_invoices) x CROSS JOIN config.settings s

@@ -6,7 +6,7 @@
 SELECT [{'entity': a.entity, 'system': a.system, 'source_id': a.source_id}]
     || list({'entity': b.entity, 'system': b.system, 'source_id': b.source_id} ORDER BY b.source_id) AS entities,
   a.amount AS money, coalesce(h.owner, h.to_system) AS owner, h.id AS handoff,
-  printf('%s %s in %s became %d records in %s: %s', a.entity, coalesce(a.number, a.source_id), a.system, count(*),
+  printf('%s %s in %s became %d records in %s: %s', config.capital(a.entity), coalesce(a.number, a.source_id), a.system, count(*),
          h.to_system, array_to_string(list(b.source_id ORDER BY b.source_id), ', ')) AS title
 FROM config.handoffs h
 JOIN (SELECT 'invoice' AS entity, canonical_id, system, source_id, number, amount FROM records_invoice) a

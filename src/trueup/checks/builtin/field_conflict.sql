@@ -21,7 +21,7 @@ WITH compared AS (
 SELECT [{'entity': c.entity, 'system': o.system, 'source_id': o.source_id},
         {'entity': c.entity, 'system': c.system, 'source_id': c.source_id}] AS entities,
   c.field AS field, c.system AS owner,
-  printf('%s %s: %s has %s, the owner %s has %s', c.entity, o.source_id, c.system, c.value, o.system, o.value) AS title,
+  printf('%s %s: %s has %s, the owner %s has %s', config.capital(c.entity), o.source_id, c.system, c.value, o.system, o.value) AS title,
   map([o.system, c.system], [o.value, c.value]) AS "values"
 FROM compared c JOIN owner_values o USING (entity, canonical_id, field)
 WHERE c.system <> c.owner_system AND c.norm IS NOT NULL AND NOT list_contains(o.norms, c.norm)

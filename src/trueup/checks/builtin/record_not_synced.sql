@@ -15,7 +15,7 @@ WITH timed AS (
 )
 SELECT [{'entity': r.entity, 'system': r.system, 'source_id': r.source_id}] AS entities,
   coalesce(h.owner, h.to_system) AS owner, h.id AS handoff,
-  printf('%s %s in %s (%s) is not in %s after %d days (SLA %s)', r.entity, r.source_id, r.system,
+  printf('%s %s in %s (%s) is not in %s after %d days (SLA %s)', config.capital(r.entity), r.source_id, r.system,
          strftime(r.since, '%Y-%m-%d'), h.to_system, date_diff('day', r.since, s.as_of), h.sla) AS title
 FROM config.handoffs h CROSS JOIN config.settings s
 JOIN config.systems t ON t.system = h.to_system AND t.kind = 'system'

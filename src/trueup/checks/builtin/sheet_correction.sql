@@ -27,7 +27,7 @@ WITH sheet_rows AS (  -- a sheet row is named by the first entity it maps (a job
 SELECT [{'entity': x.row_entity, 'system': x.system, 'source_id': x.row_id}] AS entities,
   coalesce(x.column_name, x.field) AS field, x.system AS owner,
   CASE WHEN x.kind = 'money' THEN abs(CAST(x.norm AS DECIMAL(18,2)) - CAST(u.norm AS DECIMAL(18,2))) END AS money,
-  printf('%s %s, %s: the sheet says %s, %s', x.row_entity, x.row_id, coalesce(x.column_name, x.field), x.value,
+  printf('%s %s, %s: the sheet says %s, %s', config.capital(x.row_entity), x.row_id, coalesce(x.column_name, x.field), x.value,
          array_to_string(u.shown, '; ')) AS title,
   {'sheet': x.value, 'upstream': u.shown} AS "values"
 FROM sheet x JOIN upstream u ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
