@@ -127,7 +127,9 @@ def write(con: duckdb.DuckDBPyConnection, ws: Config, as_of: datetime, loads: Se
         f" WHEN x < 0 THEN '-' || {sign} || format('{{:,.2f}}', CAST(-x AS DECIMAL(18,2)))"
         f" ELSE {sign} || format('{{:,.2f}}', CAST(x AS DECIMAL(18,2))) END"
     )  # money as people read it: $1,840.00
-    con.execute(f"CREATE OR REPLACE MACRO {SCHEMA}.capital(x) AS upper(left(x, 1)) || substr(x, 2)")  # job -> Job
+    con.execute(
+        f"CREATE OR REPLACE MACRO {SCHEMA}.capital(x) AS upper(left(x, 1)) || substr(x, 2)"
+    )  # job -> Job
     staged = [e for e in ENTITIES if table_exists(con, "main", f"staged_{e}")]
     for entity in staged:
         _materialise(con, f"records_{entity}", member_sql(ws, entity, spreadsheets=True))
