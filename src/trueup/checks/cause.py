@@ -21,7 +21,6 @@ DESIGN_REASONS = {
     "corrected_reporting": "reporting: the figure was built on a corrected export, not on the systems",
     "migration_residue": "design: a migration was left unfinished",
     "unowned_automation": "design: an automation nobody owns or watches",
-    "vendor_setting": "configuration",
 }
 ROUNDING = 0.02  # a difference of at most this is a rounding rule, not a disagreement
 
@@ -51,5 +50,11 @@ def classify(con: duckdb.DuckDBPyConnection) -> None:
         f"UPDATE {RESULTS} SET cause = 'configuration', cause_reason = 'rounding: the amounts differ by'"
         f" || ' a cent or two' WHERE check_name = 'amount_mismatch' AND money <= {ROUNDING} AND cause_reason IS NULL"
     )
+    con.execute(
+        f"UPDATE {RESULTS} SET cause_reason = 'configuration: ' || title"
+        " WHERE cause = 'configuration' AND cause_reason IS NULL"
+    )
     cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in DESIGN_REASONS.items())
-    con.execute(f"UPDATE {RESULTS} SET cause_reason = CASE category {cases} END WHERE cause_reason IS NULL")
+    con.execute(
+        f"UPDATE {RESULTS} SET cause_reason = CASE category {cases} ELSE 'design' END WHERE cause_reason IS NULL"
+    )

@@ -43,7 +43,7 @@ def finish_results(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def run_check(con: duckdb.DuckDBPyConnection, check: Check) -> int:
-    """Append one check's findings to `check_results`; returns how many it found."""
+    """Append one check's findings to `_found`; returns how many it found."""
     where = f" ({check.path})" if check.path and not check.builtin else ""
     try:
         shape = columns(con, f"({check.sql})")
@@ -100,7 +100,7 @@ FOUND = (
     " cause VARCHAR, cause_reason VARCHAR"
 )
 FINISH = """
-WITH numbered AS (SELECT row_number() OVER () AS n, * FROM _found),
+WITH numbered AS MATERIALIZED (SELECT row_number() OVER () AS n, * FROM _found),  -- numbered once, read twice
 canonical AS (
   SELECT u.n, list({'entity': u.r.entity, 'system': u.r.system, 'source_id': u.r.source_id,
                     'canonical_id': c.canonical_id} ORDER BY u.r.entity, u.r.system, u.r.source_id) AS entities
