@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import JSON, Connection, DateTime, Numeric, Table, insert, select, update
+from sqlalchemy import JSON, Connection, DateTime, Numeric, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from trueup.errors import TrueupError
@@ -144,17 +144,21 @@ class Findings:
                     sev = row["severity"]
                     result.new_by_severity[sev] = result.new_by_severity.get(sev, 0) + 1
                 if to_state != state or row["digest"] != dig:
-                    change = {"_id": fid, "state": to_state, **_content(row), "digest": row["digest"]}
-                    if to_state != state:
-                        change["suppressed_until"] = None
-                    changes.append(change)
+                    until = None if to_state != state else until
+                    changes.append({"_id": fid, "state": to_state, **_content(row), "digest": row["digest"],
+                                    "suppressed_until": until})  # fmt: skip
                     result.changed += row["digest"] != dig
                 else:
                     result.unchanged += 1
-            for change in changes:  # few: only findings whose state or content moved
-                fid = change.pop("_id")
-                s.execute(
-                    update(Finding).where(Finding.id == fid).values(**change, version=Finding.version + 1)
+            if changes:  # one executemany for every finding whose state or content moved
+                columns = [k for k in changes[0] if k != "_id"]
+                statement = (
+                    update(FINDINGS)
+                    .where(FINDINGS.c.id == bindparam("_id"))
+                    .values(version=FINDINGS.c.version + 1, **{k: bindparam("b_" + k) for k in columns})
+                )
+                s.connection().execute(
+                    statement, [{"_id": c["_id"], **{"b_" + k: c[k] for k in columns}} for c in changes]
                 )
             vanished = [
                 (fid, state)
