@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from trueup.cli.options import ActorOption, JsonOption, ReasonOption, WorkspaceOption
+from trueup.cli.options import ActorOption, JsonOption, ReasonOption, WorkspaceOption, actor_name
 from trueup.cli.output import out, print_json, print_rows
 
 
@@ -182,8 +182,6 @@ def links_review(
 def _decide(
     workspace: Path, entity: str, a: str, b: str, decision: str, actor: str | None, reason: str | None
 ) -> None:
-    import os
-
     from trueup.errors import TrueupError
     from trueup.state import StateStore
     from trueup.workspace import Workspace
@@ -200,7 +198,7 @@ def _decide(
         raise TrueupError(f"unknown system {unknown[0]!r}; the systems are: {', '.join(ws.config.systems)}")
     store = StateStore(ws.state_url)
     try:
-        who = actor or os.environ.get("USER") or "unknown"
+        who = actor_name(actor)
         store.decide(entity, records[0], records[1], decision, who, reason)
     finally:
         store.close()

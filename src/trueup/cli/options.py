@@ -12,12 +12,16 @@ WorkspaceOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
 ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why, for the record.")]
-ActorOption = Annotated[
-    str | None, typer.Option("--actor", help="Who decides (default: the USER environment variable).")
-]
+ActorOption = Annotated[str | None, typer.Option("--actor", help="Who decides (default: your login name).")]
 
 
 def actor_name(actor: str | None) -> str:
-    import os
+    """Who acts: `--actor`, else the login name (the USER variable, else the password database)."""
+    import getpass
 
-    return actor or os.environ.get("USER") or "unknown"
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
