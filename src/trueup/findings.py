@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from trueup.state.findings import ACTIVE, SEVERITY_RANK
+from trueup.state.findings import ACTIVE, SEVERITY_RANK, Findings
 from trueup.state.models import Finding, FindingEvent
 
 
@@ -25,16 +25,19 @@ class Filters:
     state: tuple[str, ...] = ACTIVE
     severity: tuple[str, ...] = ()
 
+    def columns(self) -> dict[str, tuple[str, ...]]:
+        """The filters the state store applies in its query (owner and system are checked here)."""
+        return {
+            "category": self.category,
+            "check": self.check,
+            "handoff": self.handoff,
+            "severity": self.severity,
+        }
+
     def keep(self, f: Finding) -> bool:
-        systems = {e.get("system") for e in f.entities}
-        return (
-            (not self.category or f.category in self.category)
-            and (not self.check or f.check in self.check)
-            and (not self.system or bool(systems & set(self.system)))
-            and (not self.handoff or f.handoff in self.handoff)
-            and (not self.owner or (f.owner or "") in self.owner or (f.assignee or "") in self.owner)
-            and (not self.state or f.state in self.state)
-            and (not self.severity or f.severity in self.severity)
+        """The filters a query cannot express portably: a system among the records, owner or assignee."""
+        return (not self.system or any(e.get("system") in self.system for e in f.entities)) and (
+            not self.owner or (f.owner or "") in self.owner or (f.assignee or "") in self.owner
         )
 
 
@@ -46,8 +49,9 @@ def order(findings: list[Finding]) -> list[Finding]:
     )
 
 
-def select(findings: list[Finding], filters: Filters, limit: int | None = None) -> list[Finding]:
-    kept = order([f for f in findings if filters.keep(f)])
+def select(store: Findings, filters: Filters, limit: int | None = None) -> list[Finding]:
+    """The findings that pass the filters, in queue order."""
+    kept = order([f for f in store.findings(filters.state, **filters.columns()) if filters.keep(f)])
     return kept[:limit] if limit else kept
 
 

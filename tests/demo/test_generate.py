@@ -10,19 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from trueup.checks.definition import CATEGORIES as DEBT_CATEGORIES
 from trueup.demo import generate
 from trueup.demo.debt import Rates
 
-CATEGORIES = {
-    "source_of_truth_conflict",
-    "lifecycle_mismatch",
-    "spreadsheet_middleware",
-    "silent_sync_failure",
-    "corrected_reporting",
-    "vendor_setting",
-    "migration_residue",
-    "unowned_automation",
-}
+CATEGORIES = set(DEBT_CATEGORIES)
 
 
 def digests(root: Path) -> dict[str, str]:

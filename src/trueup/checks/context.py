@@ -201,13 +201,12 @@ def field_values_sql(ws: Config, entities: list[str]) -> str:
     fields) of every record; amounts, times and statuses only of the records a spreadsheet row
     stands for, the one place they are compared cell by cell (the job-to-cash checks compare
     them in their own joins). Each entity's records are joined to their canonical ids once."""
-    sheets = [literal(n) for n, s in ws.systems.items() if s.kind == "spreadsheet"]
+    sheets = [n for n, s in ws.systems.items() if s.kind == "spreadsheet"]
     parts = []
     for entity in entities:
         mappings = ws.entities.get(entity, {}).values()
         mapped = {f for m in mappings for f in m.fields}
-        sheet_mapped = bool(sheets) and any(n in ws.entities.get(entity, {}) for n in
-                                            (n for n, s in ws.systems.items() if s.kind == "spreadsheet"))  # fmt: skip
+        sheet_mapped = any(n in ws.entities.get(entity, {}) for n in sheets)
         selects = []
         for field, kind in ENTITIES[entity].fields.items():
             if field not in mapped or (kind in SHEET_ONLY and not sheet_mapped):
@@ -225,7 +224,7 @@ def field_values_sql(ws: Config, entities: list[str]) -> str:
             continue
         in_sheet = (
             f"c.canonical_id IN (SELECT canonical_id FROM clusters WHERE entity = {literal(entity)}"
-            f" AND system IN ({', '.join(sheets)}))"
+            f" AND system IN ({', '.join(literal(n) for n in sheets)}))"
             if sheet_mapped
             else "false"
         )

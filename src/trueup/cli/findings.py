@@ -56,7 +56,7 @@ def list_findings(
     )  # fmt: skip
     store = _store(workspace)
     try:
-        chosen = queue.select(store.findings(), filters, limit=limit)
+        chosen = queue.select(store, filters, limit=limit)
     finally:
         store.close()
     if as_json:

@@ -233,11 +233,16 @@ class Findings:
             rows = {f.id: f for f in s.scalars(select(Finding).where(Finding.id.in_(ids)))}
         return [rows[i] for i in ids if i in rows]
 
-    def findings(self, states: Iterable[str] | None = None) -> list[Finding]:
+    def findings(self, states: Iterable[str] | None = None, **columns: Iterable[str]) -> list[Finding]:
+        """Findings in these states (all when none is given) whose columns hold one of the values
+        given for them (`category=["lifecycle_mismatch"]`); the database does the filtering."""
         with self.sessions() as s:
             query = select(Finding)
             if states:
                 query = query.where(Finding.state.in_(list(states)))
+            for name, values in columns.items():
+                if values:
+                    query = query.where(getattr(Finding, name).in_(list(values)))
             return list(s.scalars(query))
 
     def finding_events(self, finding_id: int | None = None) -> list[FindingEvent]:
