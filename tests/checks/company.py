@@ -300,7 +300,7 @@ EXPECTED: dict[str, list[set[tuple[str, str | None, str | None]]]] = {
     "sheet_row_added": [{job("W-1", "sheet")}],
     "sheet_row_dropped": [{job("J7")}],
     "column_without_upstream": [set()],
-    "reported_differs": [{ref("reported", None, "revenue:2026-11")}],
+    "reported_differs": [{ref("reported", "sheet", "revenue:2026-11")}],
     "unmapped_status": [{job("J14")}],
     "always_empty_column": [{ref("invoice", "billing", None)}],
     "systematic_offset": [{inv("accounting", "L11"), inv("accounting", "L12"), inv("accounting", "L13")}],

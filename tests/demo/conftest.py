@@ -35,6 +35,17 @@ def demo_run(demo: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con.close()
 
 
+@pytest.fixture(scope="session")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The company whose systems agree, run once."""
+    from trueup import pipeline
+    from trueup.workspace import Workspace
+
+    root = generate(tmp_path_factory.mktemp("clean") / "clean", size="small", seed=7, clean=True).root
+    assert pipeline.run(Workspace.open(root)).outcome == "succeeded"
+    return root
+
+
 @pytest.fixture
 def run_workspace() -> Iterator[Callable[[Path], duckdb.DuckDBPyConnection]]:
     opened: list[duckdb.DuckDBPyConnection] = []

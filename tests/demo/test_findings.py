@@ -7,12 +7,10 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 from typer.testing import CliRunner
 
 from trueup.checks.definition import CATEGORIES
 from trueup.cli.app import app
-from trueup.demo import generate
 from trueup.evaluation import evaluate, read_truth
 
 runner = CliRunner()
@@ -103,16 +101,6 @@ def test_show_puts_the_values_the_rule_and_the_history_together(demo: Path, demo
     data = json.loads(result.output)
     assert data["rule"] and data["history"][0]["action"] == "opened"
     assert len(data["values"]) == 2  # the owner's value and the other system's
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from trueup import pipeline
-    from trueup.workspace import Workspace
-
-    root = generate(tmp_path_factory.mktemp("clean") / "clean", size="small", seed=7, clean=True).root
-    assert pipeline.run(Workspace.open(root)).outcome == "succeeded"
-    return root
 
 
 def test_the_clean_company_has_no_findings(clean: Path) -> None:

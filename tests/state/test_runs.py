@@ -34,6 +34,7 @@ def test_runs_are_recorded_in_sqlite_by_default(example: Path) -> None:
         "link",
         "resolve",
         "check",
+        "report",
     ]
     assert runs[0].steps_requested == ["map"]
     assert runs[1].counts["ingest.rows.dispatch.jobs"] == 5

@@ -17,7 +17,8 @@ user's own) is plain SQL with its thresholds joined in rather than pasted in:
 It also builds, as temporary tables the checks of the run see: `records_<entity>`, every
 system's staged rows (spreadsheets included) with the record's canonical id and its references
 made canonical, the form most checks start from; and `field_values`, every field of every record
-as text with the normal form it is compared by.
+as text with the normal form it is compared by. And one table the report reads too:
+`reported_figures`, each declared figure beside the same figure recomputed from golden records.
 """
 
 from __future__ import annotations
@@ -137,6 +138,51 @@ def write(con: duckdb.DuckDBPyConnection, ws: Config, as_of: datetime, loads: Se
     _field_fill(con, ws, staged)
     _retired_matches(con, ws)
     con.execute(f"CREATE OR REPLACE TEMP VIEW payment_reflection AS {PAYMENT_REFLECTION}")
+    con.execute(f"CREATE OR REPLACE TABLE {REPORTED_FIGURES} AS {RECOMPUTED}")
+
+
+REPORTED_FIGURES = "reported_figures"  # kept for the report: each reported figure beside the recomputed one
+# Each figure leadership was given, recomputed from the golden records over its period: revenue and
+# invoiced are invoice amounts by issue date (or posting or payment date, by `basis`), collected is
+# payments by payment date, jobs_completed counts finished jobs; and, when a spreadsheet was the
+# source, what that sheet's own invoice rows add up to in the period.
+RECOMPUTED = """
+WITH periods AS (
+  SELECT r.*,
+    CASE WHEN length(r.period) = 4 THEN make_date(CAST(r.period AS INTEGER), 1, 1)
+         WHEN r.period LIKE '%Q%' THEN make_date(CAST(left(r.period, 4) AS INTEGER),
+                                                  3 * CAST(right(r.period, 1) AS INTEGER) - 2, 1)
+         ELSE CAST(r.period || '-01' AS DATE) END AS since,
+    CASE WHEN length(r.period) = 4 THEN INTERVAL 1 YEAR WHEN r.period LIKE '%Q%' THEN INTERVAL 3 MONTH
+         ELSE INTERVAL 1 MONTH END AS span
+  FROM config.reported r
+), recomputed AS (
+  SELECT p.*, CASE
+    WHEN p.metric = 'collected' THEN (SELECT sum(amount) FROM payment WHERE CAST(paid_at AS DATE) >= p.since
+                                        AND CAST(paid_at AS DATE) < p.since + p.span)
+    WHEN p.metric = 'jobs_completed' THEN (SELECT count(*) FROM job WHERE state IN ('completed', 'invoice_ready', 'closed')
+                                        AND CAST(completed_at AS DATE) >= p.since AND CAST(completed_at AS DATE) < p.since + p.span)
+    ELSE (SELECT sum(i.amount) FROM invoice i LEFT JOIN (SELECT invoice, max(paid_at) AS paid_at FROM payment GROUP BY 1) pay
+            ON pay.invoice = i.canonical_id
+          WHERE coalesce(i.state, '') NOT IN ('draft', 'cancelled')
+            AND CAST(CASE coalesce(p.basis, 'issued') WHEN 'posted' THEN i.posted_at WHEN 'paid' THEN pay.paid_at
+                     ELSE i.issued_at END AS DATE) >= p.since
+            AND CAST(CASE coalesce(p.basis, 'issued') WHEN 'posted' THEN i.posted_at WHEN 'paid' THEN pay.paid_at
+                     ELSE i.issued_at END AS DATE) < p.since + p.span)
+    END AS truth
+  FROM periods p
+), explained AS (  -- what the source spreadsheet's own invoice rows add up to in the period
+  SELECT r.metric, r.period, sum(i.amount) AS sheet_total FROM recomputed r
+  JOIN config.systems s ON s.system = r.source AND s.kind = 'spreadsheet'
+  JOIN records_invoice i ON i.system = r.source AND CAST(i.issued_at AS DATE) >= r.since
+    AND CAST(i.issued_at AS DATE) < r.since + r.span
+  WHERE r.metric IN ('revenue', 'invoiced')
+  GROUP BY ALL
+)
+SELECT r.metric, r.period, r.source, r.basis, r.value AS reported, r.truth AS recomputed, e.sheet_total
+FROM recomputed r LEFT JOIN explained e USING (metric, period)
+ORDER BY r.period, r.metric
+"""
 
 
 # For each handoff that carries payments back to the system that issued the invoice: per invoice,

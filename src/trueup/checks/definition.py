@@ -8,6 +8,7 @@ warehouse, preceded by `--` comment lines that hold YAML:
     -- severity: warning
     -- owner: billing
     -- money: balance
+    -- stake: unpaid
     -- entities: {invoice.billing: invoice_no}
     -- description: Open invoices above $5,000, so somebody chases them.
     SELECT number AS invoice_no, balance FROM invoice WHERE state = 'invoiced' AND balance > 5000
@@ -44,7 +45,10 @@ SEVERITIES = ("critical", "warning", "info")
 CAUSES = ("configuration", "design")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 ENTITY_KEY_RE = re.compile(r"^([a-z_]+)\.([a-z][a-z0-9_]*)$")
-HEADER_KEYS = ("name", "category", "severity", "owner", "money", "entities", "description", "cause", "kind")
+# What a finding's money is, for the debt ledger; the first four are money at stake now.
+STAKES = ("unbilled", "unposted", "mismatched", "unpaid", "lost", "misreported", "delayed")
+AT_STAKE = STAKES[:4]
+HEADER_KEYS = ("name", "category", "severity", "owner", "money", "stake", "entities", "description", "cause")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Check:
     sql: str
     owner: str | None = None
     money: str | None = None  # the column holding the money at stake
+    stake: str | None = None  # what that money is (one of STAKES); None: shown, not added up
     entities: dict[str, str] = field(default_factory=dict)  # "entity.system" -> column
     cause: str = "design"
     path: Path | None = None  # where the check was read from
@@ -95,6 +100,9 @@ def parse(text: str, path: Path, builtin: bool) -> tuple[Check | None, list[Prob
     cause = meta.get("cause", "design")
     if cause not in CAUSES:
         problem("cause", "is not a root cause", f"one of: {', '.join(CAUSES)}", cause)
+    stake = meta.get("stake")
+    if stake is not None and stake not in STAKES:
+        problem("stake", "is not a kind of money at stake", f"one of: {', '.join(STAKES)}", stake)
     entities = meta.get("entities") or {}
     if not isinstance(entities, dict) or not all(
         isinstance(k, str) and ENTITY_KEY_RE.match(k) and isinstance(v, str) for k, v in entities.items()
@@ -115,6 +123,7 @@ def parse(text: str, path: Path, builtin: bool) -> tuple[Check | None, list[Prob
         sql=sql.strip().rstrip(";"),
         owner=None if meta.get("owner") is None else str(meta["owner"]),
         money=None if meta.get("money") is None else str(meta["money"]),
+        stake=None if stake is None else str(stake),
         entities={str(k): str(v) for k, v in entities.items()},
         cause=str(cause),
         path=path,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from trueup.cli import customers, findings
+from trueup.cli import customers, findings, report
 from trueup.cli.options import JsonOption, WorkspaceOption
 from trueup.cli.output import err, out, print_json, print_rows
 
@@ -98,7 +98,7 @@ def run(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the pipeline: ingest, map, link, resolve and check, recording the run."""
+    """Run the pipeline: ingest, map, link, resolve, check and report, recording the run."""
     from trueup import pipeline
     from trueup.cli.progress import RichProgress
     from trueup.errors import TrueupError
@@ -391,3 +391,4 @@ def steps(as_json: JsonOption = False) -> None:
 
 customers.register(app)  # explain, timeline, links
 findings.register(app)  # findings, checks, eval
+report.register(app)  # report, audit

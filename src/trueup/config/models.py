@@ -133,6 +133,16 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
+HANDOFF_PARTS = (
+    "owner",
+    "trigger",
+    "expected",
+    "exceptions",
+    "monitoring",
+    "rollback",
+)  # a handoff lacking one has a gap
+
+
 class Handoff(Model):
     id: str
     from_: str = Field(alias="from")
@@ -199,6 +209,15 @@ class Costs(Model):
     systems: dict[str, SystemCost] = {}
 
 
+class Report(Model):
+    """Where the report is written, and when a handoff's findings call for more than monitoring."""
+
+    output: str = "report"  # a folder, relative to the workspace
+    trend_runs: int = Field(default=8, ge=2)  # runs shown in the trend
+    sprint_money: float = Field(default=10_000, ge=0)  # money at stake on a handoff that calls for a sprint
+    repeated: int = Field(default=5, ge=2)  # one check this often around a handoff: map ownership and sync
+
+
 class Tolerance(Model):
     amount: float = 0.0
 
@@ -242,6 +261,7 @@ class Workspace(Model):
     retired: list[Retired] = []
     reported: list[Reported] = []
     costs: Costs = Costs()
+    report: Report = Report()
     tolerance: Tolerance = Tolerance()
     matching: Matching = Matching()
 

@@ -162,7 +162,7 @@ def _reported_line(con: Any, reported: Decimal) -> dict[str, Any] | None:
     return {
         "category": "corrected_reporting",
         "kind": "reported_differs",
-        "entities": [{"entity": "reported", "system": None, "source_id": "revenue:2026-10"}],
+        "entities": [{"entity": "reported", "system": "friday_sheet", "source_id": "revenue:2026-10"}],
         "money": float(abs(reported - recomputed)),
         "field": "revenue",
         "cause": "design",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PARTS = ("owner", "trigger", "expected", "exceptions", "monitoring", "rollback")
+from trueup.config.models import HANDOFF_PARTS as PARTS
 
 # A value {"gap": True, "clean": "..."} is missing in the company with debt.
 HANDOFFS: list[dict[str, Any]] = [

@@ -1,10 +1,10 @@
-"""The steps of a run, in order. Later steps (link, resolve, check, report) join this tuple."""
+"""The steps of a run, in order."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trueup import checks, ingest, linking, mapping, resolve
+from trueup import checks, ingest, linking, mapping, report, resolve
 from trueup.runtime import StepFunction
 
 
@@ -21,6 +21,7 @@ STEPS: tuple[Step, ...] = (
     Step("link", linking.run, "link the records of different systems that are the same real thing"),
     Step("resolve", resolve.run, "build one golden record per real thing, each field from its owner"),
     Step("check", checks.run, "run every check and track what they find in the findings queue"),
+    Step("report", report.run, "add up the debt ledger and write the report (HTML, Markdown, JSON)"),
 )
 
 

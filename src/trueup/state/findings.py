@@ -245,6 +245,15 @@ class Findings:
                     query = query.where(getattr(Finding, name).in_(list(values)))
             return list(s.scalars(query))
 
+    def active_rows(self) -> list[Any]:
+        """Every finding a run still expects, as light rows (no ORM objects): what the ledger adds up."""
+        names = ("id", "check", "category", "severity", "state", "title", "owner", "handoff", "field", "money",
+                 "minutes", "cause", "entities", "first_seen", "suppressed_until")  # fmt: skip
+        with self.sessions() as s:
+            return list(
+                s.execute(select(*(FINDINGS.c[n] for n in names)).where(FINDINGS.c.state.in_(ACTIVE)))
+            )
+
     def finding_events(self, finding_id: int | None = None) -> list[FindingEvent]:
         with self.sessions() as s:
             query = select(FindingEvent).order_by(FindingEvent.id)

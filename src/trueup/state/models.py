@@ -129,3 +129,14 @@ class FindingEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[str | None] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LedgerSnapshot(Base):
+    """The debt ledger's totals as one run left them (open findings, money at stake, hours), overall
+    and per handoff, system and category: the trend the report draws."""
+
+    __tablename__ = "ledger_snapshots"
+
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

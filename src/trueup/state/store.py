@@ -15,7 +15,7 @@ from trueup.database import engine_url
 from trueup.errors import TransientError
 from trueup.state.findings import Findings
 from trueup.state.links import LinkDecisions
-from trueup.state.models import Base, Run, RunStep
+from trueup.state.models import Base, LedgerSnapshot, Run, RunStep
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -149,6 +149,19 @@ class StateStore(LinkDecisions, Findings):
         with self.session() as s:
             query = select(Run).options(selectinload(Run.steps)).order_by(Run.started_at.desc()).limit(limit)
             return list(s.scalars(query))
+
+    # --- the ledger's trend ----------------------------------------------------------------
+
+    def save_snapshot(self, run_id: str, at: datetime, totals: dict[str, Any]) -> None:
+        """Keep what the ledger added up to after a run; a second report on the same run replaces it."""
+        with self.session() as s, s.begin():
+            s.merge(LedgerSnapshot(run_id=run_id, at=at, totals=totals))
+
+    def snapshots(self, limit: int) -> list[LedgerSnapshot]:
+        """The newest snapshots, oldest first."""
+        with self.session() as s:
+            query = select(LedgerSnapshot).order_by(LedgerSnapshot.at.desc()).limit(limit)
+            return list(reversed(list(s.scalars(query))))
 
     def abandon_unfinished(self) -> int:
         """Runs still marked running belong to a process that died; say so."""

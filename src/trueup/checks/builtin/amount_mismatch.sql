@@ -1,6 +1,7 @@
 -- name: amount_mismatch
 -- category: lifecycle_mismatch
 -- severity: warning
+-- stake: mismatched
 -- description: >
 --   Amounts that differ beyond the tolerance (to the cent unless `tolerance.amount` says otherwise)
 --   between a job and its invoices, or between an invoice and its copy in the next system.

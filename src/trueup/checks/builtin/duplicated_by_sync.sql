@@ -1,6 +1,7 @@
 -- name: duplicated_by_sync
 -- category: silent_sync_failure
 -- severity: critical
+-- stake: mismatched
 -- description: >
 --   One record that a handoff copied into several records of its target system.
 SELECT [{'entity': a.entity, 'system': a.system, 'source_id': a.source_id}]

@@ -1,6 +1,7 @@
 -- name: handoff_stalled
 -- category: silent_sync_failure
 -- severity: critical
+-- stake: unpaid
 -- description: >
 --   A handoff that stopped: since some moment nothing it carries has reached its target, though
 --   the source kept producing, for longer than its SLA. One finding lists every record caught.

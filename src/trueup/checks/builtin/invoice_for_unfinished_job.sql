@@ -1,6 +1,7 @@
 -- name: invoice_for_unfinished_job
 -- category: lifecycle_mismatch
 -- severity: warning
+-- stake: mismatched
 -- description: >
 --   An invoice issued for a job that is not done yet (scheduled, in progress or on hold).
 WITH handoff AS (

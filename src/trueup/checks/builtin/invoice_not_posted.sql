@@ -1,6 +1,7 @@
 -- name: invoice_not_posted
 -- category: lifecycle_mismatch
 -- severity: critical
+-- stake: unposted
 -- description: >
 --   An invoice the billing system issued that never reached the ledger, past the handoff's SLA:
 --   revenue nobody has booked.

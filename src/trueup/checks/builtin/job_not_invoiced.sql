@@ -1,6 +1,7 @@
 -- name: job_not_invoiced
 -- category: lifecycle_mismatch
 -- severity: critical
+-- stake: unbilled
 -- description: >
 --   Finished, billable work with no invoice past the job-to-invoice handoff's SLA (3 days when no
 --   handoff declares one). A job is done when completed, ready to invoice or closed, and billable

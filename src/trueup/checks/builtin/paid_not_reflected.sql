@@ -1,6 +1,7 @@
 -- name: paid_not_reflected
 -- category: lifecycle_mismatch
 -- severity: warning
+-- stake: unpaid
 -- description: >
 --   An invoice paid in the system that takes payments and still open in the system the payment
 --   handoff should update, past its SLA. Payments caught in a stalled handoff are reported once, as

@@ -1,6 +1,7 @@
 -- name: sheet_correction
 -- category: spreadsheet_middleware
 -- severity: info
+-- stake: misreported
 -- description: >
 --   A spreadsheet cell that matches none of the systems the sheet is built from: somebody corrected
 --   the export by hand, and the correction lives only in the sheet.

@@ -1,6 +1,7 @@
 -- name: sheet_row_added
 -- category: spreadsheet_middleware
 -- severity: warning
+-- stake: misreported
 -- description: >
 --   A spreadsheet row that matches no record in any system the sheet is built from: typed in by hand.
 WITH sheet AS (

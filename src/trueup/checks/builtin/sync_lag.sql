@@ -1,6 +1,7 @@
 -- name: sync_lag
 -- category: silent_sync_failure
 -- severity: warning
+-- stake: delayed
 -- description: >
 --   A record that reached the next system later than its handoff's SLA: a job invoiced late after
 --   the work was done, an invoice posted late to the ledger. Days are counted on the calendar, in

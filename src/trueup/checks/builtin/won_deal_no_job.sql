@@ -1,6 +1,7 @@
 -- name: won_deal_no_job
 -- category: lifecycle_mismatch
 -- severity: critical
+-- stake: lost
 -- description: >
 --   A won deal that never became a job past the deal-to-job handoff's SLA: sold work nobody scheduled.
 WITH handoff AS (
