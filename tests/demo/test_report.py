@@ -122,3 +122,27 @@ def test_the_clean_company_has_nothing_to_fix(clean: Path) -> None:
     assert ledger.summary.first_action is None and ledger.totals.findings == 0
     assert all(h.recommendation.action == "monitor" and h.health == "healthy" for h in ledger.handoffs if not h.retired)
     assert "Nothing to fix" in (clean / "report" / "report.md").read_text()
+
+
+def test_each_run_adds_a_point_to_the_trend_and_suppressing_sets_findings_aside(
+    demo: Path, demo_run: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    import shutil
+
+    from trueup import pipeline
+
+    copy = tmp_path / "again"
+    shutil.copytree(demo, copy)  # the session's connection holds the original open for reading
+    before = _ledger(copy)
+    store = StateStore(Workspace.open(copy).state_url)
+    try:
+        worst = max(store.active_rows(), key=lambda r: r.money or 0)
+        store.act([worst.id], "suppress", actor="test", reason="a known gap, fixed next week")
+    finally:
+        store.close()
+    outcome = pipeline.run(Workspace.open(copy), only=["check", "report"])
+    assert outcome.outcome == "succeeded"
+    after = _ledger(copy)
+    assert [p.run_id for p in after.trend] == [before.run_id, outcome.run_id]
+    assert after.totals.findings == before.totals.findings - 1 and after.totals.suppressed == 1
+    assert after.trend[-1].findings == after.totals.findings

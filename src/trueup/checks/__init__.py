@@ -15,13 +15,17 @@ from typing import Any
 import duckdb
 
 from trueup.checks import cause, context
-from trueup.checks.definition import CATEGORIES, Check
+from trueup.checks.context import CURRENCY_SIGNS, REPORTED_FIGURES
+from trueup.checks.definition import AT_STAKE, CATEGORIES, STAKES, Check
 from trueup.checks.execute import RESULTS, CheckFailed, create_results, finish_results, run_check
 from trueup.checks.registry import all_checks
 from trueup.config.models import Workspace as Config
 from trueup.runtime import StepContext, StepResult
 
-__all__ = ["CATEGORIES", "RESULTS", "Check", "CheckFailed", "all_checks", "run"]
+__all__ = [
+    "AT_STAKE", "CATEGORIES", "CURRENCY_SIGNS", "REPORTED_FIGURES", "RESULTS", "STAKES",
+    "Check", "CheckFailed", "all_checks", "run",
+]  # fmt: skip
 
 
 def run(ctx: StepContext) -> StepResult:

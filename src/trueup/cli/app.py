@@ -253,7 +253,10 @@ def demo(
     here = made.root
     out.print("\nNext:")
     someone = customers.busy_customer(made.root) if outcome is not None else None
+    if outcome is not None:
+        out.print(f"\nThe report: [bold]{here / 'report' / 'index.html'}[/] (open it in a browser)")
     for command in (
+        f"trueup audit -w {here}",
         f"trueup findings -w {here} --limit 20",
         f"trueup findings show 1 -w {here}",
         f"trueup eval {here}",

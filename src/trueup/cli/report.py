@@ -44,7 +44,7 @@ def report(
 def audit(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
     """The debt ledger per handoff, with what to do about each and why."""
     from trueup import report as reports
-    from trueup.checks.context import CURRENCY_SIGNS
+    from trueup.checks import CURRENCY_SIGNS
     from trueup.workspace import Workspace
 
     ledger = reports.current(Workspace.open(workspace))

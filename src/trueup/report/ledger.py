@@ -24,9 +24,7 @@ from typing import Any
 
 import duckdb
 
-from trueup.checks import CATEGORIES, Check
-from trueup.checks.context import CURRENCY_SIGNS, REPORTED_FIGURES
-from trueup.checks.definition import AT_STAKE
+from trueup.checks import AT_STAKE, CATEGORIES, CURRENCY_SIGNS, REPORTED_FIGURES, Check
 from trueup.config.models import HANDOFF_PARTS, Handoff
 from trueup.config.models import Workspace as Config
 from trueup.errors import TerminalError

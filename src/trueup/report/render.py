@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from trueup.checks.context import CURRENCY_SIGNS
+from trueup.checks import CURRENCY_SIGNS
 from trueup.report import charts
 from trueup.report.model import Ledger
 

@@ -7,7 +7,7 @@
 --   (the copy carries the tax twice, or none of it): a tax setting in the receiving system, not a
 --   series of separate mistakes.
 WITH pairs AS (
-  SELECT h.to_system AS system, b.source_id, round(b.amount - a.amount, 2) AS delta, round(a.tax, 2) AS tax,
+  SELECT h.id AS handoff, h.to_system AS system, b.source_id, round(b.amount - a.amount, 2) AS delta, round(a.tax, 2) AS tax,
     b.issued_at
   FROM config.handoffs h
   JOIN records_invoice a ON a.system = h.from_system
@@ -18,7 +18,7 @@ WITH pairs AS (
   FROM pairs
 )
 SELECT list({'entity': 'invoice', 'system': system, 'source_id': source_id} ORDER BY source_id) AS entities,
-  system || ':' || rule AS key, 'amount' AS field, system AS owner, sum(abs(delta)) AS money,
+  system || ':' || rule AS key, 'amount' AS field, system AS owner, min(handoff) AS handoff, sum(abs(delta)) AS money,
   printf('%d invoices in %s issued %s to %s %s (%s in all): a tax setting', count(*), system,
          strftime(min(issued_at), '%Y-%m-%d'), strftime(max(issued_at), '%Y-%m-%d'), rule,
          config.money_text(sum(abs(delta)))) AS title
