@@ -8,10 +8,12 @@ finding as an object with `id`, `check`, `category`, `severity`, `state`, `title
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from trueup.state.findings import ACTIVE, SEVERITY_RANK, Findings
+from trueup.errors import TrueupError
+from trueup.state.findings import ACTIVE, SEVERITY_RANK, FindingError, Findings
 from trueup.state.models import Finding, FindingEvent
 
 
@@ -81,6 +83,35 @@ def public(f: Finding) -> dict[str, Any]:
         "suppressed_until": f.suppressed_until.isoformat() if f.suppressed_until else None,
         "fingerprint": f.fingerprint,
     }
+
+
+def detail(store: Findings, root: Path, finding_id: int) -> dict[str, Any]:
+    """One finding in the public shape, with its check's rule and its history."""
+    from trueup.checks.registry import find
+
+    found = store.findings_by_id([finding_id])
+    if not found:
+        raise FindingError(f"no finding {finding_id}; `trueup findings` lists them")
+    check = find(root, found[0].check)
+    history = [event(e) for e in store.finding_events(finding_id)]
+    return {**public(found[0]), "rule": check.description if check else None, "history": history}
+
+
+def parse_until(text: str | None, now: datetime | None = None) -> datetime | None:
+    """When a suppression ends: a duration from now (30d, 2w) or a date (2026-12-31)."""
+    from trueup.config.models import parse_duration
+
+    if text is None:
+        return None
+    try:
+        return (now or datetime.now(UTC)) + parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise TrueupError(f"until {text!r}: write a date (2026-12-31) or a duration (30d, 2w)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def event(e: FindingEvent) -> dict[str, Any]:

@@ -43,6 +43,11 @@ class Workspace:
         return self.store / "warehouse.duckdb"
 
     @property
+    def serving_path(self) -> Path:
+        """The read-only copy the API answers from, replaced whole by each run's publish step."""
+        return self.store / "serving.duckdb"
+
+    @property
     def state_url(self) -> str:
         return self.config.state or f"sqlite:///{self.store / 'state.db'}"
 

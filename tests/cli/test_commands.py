@@ -19,7 +19,7 @@ def test_run_json_and_sql_formats(example: Path) -> None:
     assert ran.returncode == 0, ran.stderr
     outcome = json.loads(ran.stdout)
     assert outcome["outcome"] == "succeeded"
-    assert [s["name"] for s in outcome["steps"]] == ["ingest", "map", "link", "resolve", "check", "report"]
+    assert [s["name"] for s in outcome["steps"]] == ["ingest", "map", "link", "resolve", "check", "report", "publish"]
     assert outcome["steps"][0]["counts"]["rows.crm.contacts"] == 5
 
     as_json = trueup(
@@ -116,7 +116,7 @@ def test_runs_and_steps_commands(example: Path) -> None:
     history = json.loads(trueup("runs", "-w", str(example), "--json").stdout)
     assert history[0]["outcome"] == "succeeded"
     steps = json.loads(trueup("steps", "--json").stdout)
-    assert [s["name"] for s in steps] == ["ingest", "map", "link", "resolve", "check", "report"]
+    assert [s["name"] for s in steps] == ["ingest", "map", "link", "resolve", "check", "report", "publish"]
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:

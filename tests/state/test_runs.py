@@ -35,6 +35,7 @@ def test_runs_are_recorded_in_sqlite_by_default(example: Path) -> None:
         "resolve",
         "check",
         "report",
+        "publish",
     ]
     assert runs[0].steps_requested == ["map"]
     assert runs[1].counts["ingest.rows.dispatch.jobs"] == 5

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from trueup.cli import customers, findings, report
+from trueup.cli import customers, findings, report, serve
 from trueup.cli.options import JsonOption, WorkspaceOption
 from trueup.cli.output import err, out, print_json, print_rows
 
@@ -395,3 +395,4 @@ def steps(as_json: JsonOption = False) -> None:
 customers.register(app)  # explain, timeline, links
 findings.register(app)  # findings, checks, eval
 report.register(app)  # report, audit
+serve.register(app)  # serve, keys

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -96,19 +96,15 @@ def show(finding_id: Annotated[int, typer.Argument(help="The finding's id.")], w
     """One finding: the values in each system side by side, the rule, the owner and the history."""
     from trueup import findings as queue
     from trueup.checks.registry import find
-    from trueup.state.findings import FindingError
 
     store = _store(workspace)
     try:
-        found = store.findings_by_id([finding_id])
-        if not found:
-            raise FindingError(f"no finding {finding_id}; `trueup findings` lists them")
-        finding = found[0]
-        history = [queue.event(e) for e in store.finding_events(finding_id)]
+        data = queue.detail(store, Path(workspace).resolve(), finding_id)
+        finding = store.findings_by_id([finding_id])[0]
     finally:
         store.close()
+    history = data["history"]
     check = find(Path(workspace).resolve(), finding.check)
-    data = {**queue.public(finding), "rule": check.description if check else None, "history": history}
     if as_json:
         print_json(data)
         return
@@ -192,20 +188,9 @@ def reopen(ids: IdsArg, workspace: WorkspaceOption = Path("."), reason: ReasonOp
 
 
 def _until(text: str | None) -> datetime | None:
-    from trueup.config.models import parse_duration
-    from trueup.errors import TrueupError
+    from trueup.findings import parse_until
 
-    if text is None:
-        return None
-    try:
-        return datetime.now(UTC) + parse_duration(text)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise TrueupError(f"--until {text!r}: write a date (2026-12-31) or a duration (30d, 2w)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parse_until(text)
 
 
 def checks_list(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trueup import checks, ingest, linking, mapping, report, resolve
+from trueup import checks, ingest, linking, mapping, report, resolve, serving
 from trueup.runtime import StepFunction
 
 
@@ -22,6 +22,7 @@ STEPS: tuple[Step, ...] = (
     Step("resolve", resolve.run, "build one golden record per real thing, each field from its owner"),
     Step("check", checks.run, "run every check and track what they find in the findings queue"),
     Step("report", report.run, "add up the debt ledger and write the report (HTML, Markdown, JSON)"),
+    Step("publish", serving.run, "swap in the read-only snapshot the API answers from"),
 )
 
 

@@ -1,4 +1,4 @@
-"""The state store: run history (and, later, findings, keys and the audit log)."""
+"""The state store: run history, link decisions, findings, API keys and the audit logs."""
 
 from trueup.state.store import StateStore
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import JSON, Connection, DateTime, Numeric, Table, bindparam, insert, select, update
+from sqlalchemy import JSON, Connection, DateTime, Numeric, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from trueup.errors import TrueupError
@@ -253,6 +253,16 @@ class Findings:
             return list(
                 s.execute(select(*(FINDINGS.c[n] for n in names)).where(FINDINGS.c.state.in_(ACTIVE)))
             )
+
+    def open_counts(self) -> dict[str, int]:
+        """Findings still open, per category."""
+        with self.sessions() as s:
+            query = (
+                select(FINDINGS.c.category, func.count())
+                .where(FINDINGS.c.state.in_(ACTIVE))
+                .group_by(FINDINGS.c.category)
+            )
+            return {category: int(n) for category, n in s.execute(query)}
 
     def finding_events(self, finding_id: int | None = None) -> list[FindingEvent]:
         with self.sessions() as s:

@@ -140,3 +140,47 @@ class LedgerSnapshot(Base):
     run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ApiKey(Base):
+    """A key to the API. Only a hash of its secret is kept; the key itself is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # public, the key's first part
+    secret_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the secret part
+    name: Mapped[str] = mapped_column(String(255))
+    scope: Mapped[str] = mapped_column(String(10))  # read, operate or admin; each includes the one before
+    pii: Mapped[bool] = mapped_column(default=False)  # may read emails, phones and street addresses
+    systems: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # None: every system
+    rate_per_minute: Mapped[int] = mapped_column(Integer, default=6000)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(255))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiAudit(Base):
+    """Every write through the API and every read that returned personal data: who, what, when."""
+
+    __tablename__ = "api_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    key_id: Mapped[str] = mapped_column(String(16), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # write, pii
+
+
+class IdempotentRequest(Base):
+    """A write made with an `Idempotency-Key`: the same key and body replay the stored response."""
+
+    __tablename__ = "idempotent_requests"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)  # the API key that made it
+    idempotency_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer)  # None while the first request is running
+    response: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

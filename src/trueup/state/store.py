@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from trueup.database import engine_url
 from trueup.errors import TransientError
 from trueup.state.findings import Findings
+from trueup.state.keys import Keys
 from trueup.state.links import LinkDecisions
 from trueup.state.models import Base, LedgerSnapshot, Run, RunStep
 
@@ -28,8 +29,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class StateStore(LinkDecisions, Findings):
-    """Run history, link decisions and the findings workflow; keys join it as the API arrives."""
+class StateStore(LinkDecisions, Findings, Keys):
+    """Run history, link decisions, the findings workflow, API keys and the API's audit log."""
 
     def __init__(self, url: str):
         self.url = engine_url(url)

@@ -1,0 +1,127 @@
+"""The publish step and the snapshot the API answers from.
+
+A run holds the warehouse open for writing, and DuckDB lets no other process read a file while one
+writes it. So the last step of a run copies what the API serves (the golden tables, provenance,
+clusters, links, the customers' source records, the ledger) into a new file beside the
+warehouse and renames it over `serving.duckdb`. An API process keeps reading the snapshot it has
+open until it sees a newer one, and a run never waits for a reader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from trueup.model import ENTITIES
+from trueup.runtime import StepContext, StepResult
+from trueup.warehouse import ident, table_exists
+
+# What the API reads, and the columns point lookups filter by (indexed).
+TABLES: dict[str, tuple[str, ...]] = {
+    **{entity: ("canonical_id",) for entity in ENTITIES},
+    "provenance": ("canonical_id",),
+    "clusters": ("canonical_id", "source_id"),
+    "links": ("source_a",),
+    "staged_customer": ("source_id",),
+}
+REFERENCED = {"job": "customer", "invoice": "customer", "payment": "customer", "interaction": "customer",
+              "deal": "customer", "location": "customer"}  # fmt: skip
+
+
+def run(ctx: StepContext) -> StepResult:
+    result = StepResult()
+    ledger_file = ctx.workspace.root / ctx.workspace.config.report.output / "report.json"
+    ledger = ledger_file.read_text() if ledger_file.exists() else None
+    rows = publish(ctx.con, ctx.workspace.serving_path, ctx.run_id, ledger)
+    result.counts.update({f"rows.{t}": n for t, n in rows.items()})
+    return result
+
+
+def publish(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, ledger: str | None) -> dict[str, int]:
+    """Write the snapshot to a new file and swap it in; returns the rows copied per table."""
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    con.execute(f"ATTACH {_literal(str(partial))} AS serving")
+    rows: dict[str, int] = {}
+    try:
+        for table, keys in TABLES.items():
+            if not table_exists(con, "main", table):
+                continue
+            order = "canonical_id" if "canonical_id" in keys else keys[0]
+            con.execute(
+                f"CREATE TABLE serving.{ident(table)} AS SELECT * FROM main.{ident(table)} ORDER BY {order}"
+            )
+            for column in {*keys, REFERENCED.get(table, keys[0])}:
+                con.execute(
+                    f"CREATE INDEX {ident(f'{table}_{column}')} ON serving.{ident(table)} ({ident(column)})"
+                )
+            rows[table] = int(con.execute(f"SELECT count(*) FROM serving.{ident(table)}").fetchall()[0][0])
+        con.execute("CREATE TABLE serving.published (run_id VARCHAR, ledger JSON)")
+        con.execute("INSERT INTO serving.published VALUES (?, ?)", [run_id, ledger])
+    finally:
+        con.execute("DETACH serving")
+    os.replace(partial, path)
+    return rows
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Snapshot:
+    """The newest published snapshot, opened read-only and reopened when a run publishes another.
+
+    `cursor()` hands each request its own cursor (DuckDB cursors are safe across threads); the
+    check for a newer file is one `stat`."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._stamp: tuple[int, int] | None = None
+        self.run_id: str | None = None
+        self.ledger: dict[str, Any] | None = None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        stamp = self._stat()
+        with self._lock:
+            if self._con is None or stamp != self._stamp:
+                self._open(stamp)
+            assert self._con is not None
+            return self._con.cursor()
+
+    @property
+    def available(self) -> bool:
+        return self.path.exists()
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def _open(self, stamp: tuple[int, int] | None) -> None:
+        old = self._con
+        if stamp is None:
+            self._con = duckdb.connect(":memory:")
+            self.run_id, self.ledger = None, None
+        else:
+            self._con = duckdb.connect(str(self.path), read_only=True)
+            row = self._con.execute("SELECT run_id, ledger FROM published").fetchone()
+            self.run_id = row[0] if row else None
+            self.ledger = json.loads(row[1]) if row and row[1] else None
+        self._stamp = stamp
+        if old is not None:
+            old.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None

@@ -1,0 +1,313 @@
+"""The API on the demo company, over a real server on 127.0.0.1: scopes on every route, personal
+data, systems-limited keys, paging, the findings workflow with idempotency, limits and errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import pytest
+import uvicorn
+
+from trueup.api import create_app
+from trueup.api.security import declared_scope
+from trueup.state import StateStore
+from trueup.workspace import Workspace
+
+DOCS = Path(__file__).parents[2] / "docs"
+
+
+class Server:
+    """The app under uvicorn in a thread, on a free port."""
+
+    def __init__(self, root: Path):
+        self.app = create_app(Workspace.open(root))
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
+                                                    lifespan="off"))  # fmt: skip
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.app.state.api.close()
+
+
+@pytest.fixture(scope="module")
+def workspace(demo: Path, demo_run: duckdb.DuckDBPyConnection, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("api") / "cedar-valley"
+    shutil.copytree(demo, copy)  # the API acts on findings: keep the session's company as it was
+    return copy
+
+
+@pytest.fixture(scope="module")
+def keys(workspace: Path) -> dict[str, str]:
+    store = StateStore(Workspace.open(workspace).state_url)
+    try:
+        made = {
+            "read": store.create_key("reader", "read", "test").token,
+            "pii": store.create_key("reader with pii", "read", "test", pii=True).token,
+            "operate": store.create_key("operator", "operate", "test").token,
+            "admin": store.create_key("admin", "admin", "test", pii=True).token,
+            "billing": store.create_key("billing only", "read", "test", systems=["billing"]).token,
+            "slow": store.create_key("slow", "read", "test", rate_per_minute=3).token,
+        }
+        revoked = store.create_key("gone", "admin", "test")
+        store.revoke_key(revoked.key.id)
+        made["revoked"] = revoked.token
+    finally:
+        store.close()
+    return made
+
+
+@pytest.fixture(scope="module")
+def base(workspace: Path, keys: dict[str, str]) -> Iterator[str]:
+    with Server(workspace) as url:
+        yield url
+
+
+def get(base: str, path: str, key: str | None = None, **params: Any) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.get(base + path, headers=headers, params=params, timeout=30)
+
+
+def post(base: str, path: str, key: str, body: dict[str, Any] | None = None, idem: str | None = None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} | ({"Idempotency-Key": idem} if idem else {})
+    return httpx.post(base + path, headers=headers, json=body, timeout=30)
+
+
+def _routes(app: Any) -> list[Any]:
+    """Every route, through included routers."""
+    out = []
+    for route in app.routes:
+        inner = getattr(route, "router", None) or getattr(route, "original_router", None)
+        if inner is not None and hasattr(inner, "routes") and not hasattr(route, "endpoint"):
+            out.extend(_routes(inner))
+        else:
+            out.append(route)
+    return out
+
+
+def _scopes(dependant: Any) -> list[str]:
+    found = [declared_scope(d.call) for d in dependant.dependencies]
+    return [s for s in found if s] + [s for d in dependant.dependencies for s in _scopes(d)]
+
+
+def test_every_route_declares_a_scope(workspace: Path) -> None:
+    app = create_app(Workspace.open(workspace))
+    routes = [r for r in _routes(app) if hasattr(r, "dependant")]
+    assert len(routes) >= 25
+    for route in routes:
+        assert len(set(_scopes(route.dependant))) == 1, f"{route.path} declares no scope (or several)"
+    app.state.api.close()
+
+
+def _ids(workspace: Path) -> dict[str, str]:
+    con = duckdb.connect(str(Workspace.open(workspace).serving_path), read_only=True)
+    try:
+        ids = {entity: con.execute(f"SELECT min(canonical_id) FROM {entity}").fetchall()[0][0]
+               for entity in ("customer", "location", "deal", "job", "invoice", "payment", "interaction")}  # fmt: skip
+    finally:
+        con.close()
+    return ids
+
+
+def test_the_authorisation_matrix(workspace: Path, base: str, keys: dict[str, str]) -> None:
+    """Every route with no key, a revoked key and each scope: refused or served as its scope says."""
+    app = create_app(Workspace.open(workspace))
+    ids = _ids(workspace)
+    fill = {"canonical_id": None, "finding_id": "2", "handoff_id": "job-to-invoice"}
+    checked = 0
+    for route in _routes(app):
+        if not hasattr(route, "dependant"):
+            continue
+        (scope,) = set(_scopes(route.dependant))
+        entity = next((e for e in ids if f"/{e}s/" in route.path or route.path.startswith(f"/v1/{e}s/")), None)
+        path = route.path
+        for name in re.findall(r"{(\w+)}", path):
+            value = ids[entity] if name == "canonical_id" and entity else fill[name]
+            path = path.replace("{" + name + "}", str(value))
+        for method in route.methods:
+            for who in (None, "revoked", "read", "operate", "admin"):
+                headers = {"Authorization": f"Bearer {keys[who]}"} if who else {}
+                body = {"reason": "matrix", "assignee": "dana"} if method == "POST" else None
+                if path.endswith("/suppress"):
+                    body = {"reason": "matrix"}
+                response = httpx.request(method, base + path, headers=headers, json=body,
+                                         params={"q": "Smith"} if path.endswith("/search") else None, timeout=30)  # fmt: skip
+                status = response.status_code
+                if scope == "public":
+                    expected_ok = True
+                elif who in (None, "revoked"):
+                    expected_ok = False
+                    assert status == 401, (method, path, who, status)
+                else:
+                    rank = ["read", "operate", "admin"]
+                    expected_ok = rank.index(who) >= rank.index(scope)
+                    if not expected_ok:
+                        assert status == 403, (method, path, who, status)
+                if expected_ok:
+                    assert status not in (401, 403) and status < 500, (method, path, who, status, response.text)
+                assert "application/json" in response.headers["content-type"] or path == "/metrics"
+                if status >= 400:
+                    assert set(response.json()["error"]) >= {"status", "code", "message"}
+                checked += 1
+    app.state.api.close()
+    assert checked > 100
+
+
+def test_personal_data_is_masked_unless_the_key_may_see_it(workspace: Path, base: str, keys: dict[str, str]) -> None:
+    masked = get(base, "/v1/customers", keys["read"], limit=20).json()["items"]
+    shown = get(base, "/v1/customers", keys["pii"], limit=20).json()["items"]
+    assert [c["canonical_id"] for c in masked] == [c["canonical_id"] for c in shown]
+    with_email = [(m, s) for m, s in zip(masked, shown, strict=True) if s["email"]]
+    assert with_email and all("•••" in m["email"] and "•••" not in s["email"] for m, s in with_email)
+    assert all(m["name"] == s["name"] for m, s in with_email)  # a name is not personal data here
+    one = shown[0]["canonical_id"]
+    detail = get(base, f"/v1/customers/{one}", keys["read"]).json()
+    assert all("•••" in (r["email"] or "•••") for r in detail["records"])
+    assert get(base, "/v1/search", keys["read"], q=with_email[0][1]["email"]).status_code == 403
+    hits = get(base, "/v1/search", keys["pii"], q=with_email[0][1]["email"]).json()["hits"]
+    assert with_email[0][1]["canonical_id"] in [h["canonical_id"] for h in hits]
+    store = StateStore(Workspace.open(workspace).state_url)
+    try:
+        audited = [(a.kind, a.path) for a in store.audit_log(200)]
+    finally:
+        store.close()
+    assert ("pii", "/v1/customers") in audited and ("pii", f"/v1/customers/{one}") not in [
+        (k, p) for k, p in audited if k == "read"
+    ]
+
+
+def test_a_key_limited_to_a_system_sees_only_its_records(base: str, keys: dict[str, str]) -> None:
+    assert get(base, "/v1/customers", keys["billing"]).json()["items"] == []  # no customer lives in billing
+    invoices = get(base, "/v1/invoices", keys["billing"], limit=100).json()["items"]
+    assert invoices and all("billing" in i["systems"] for i in invoices)
+    findings = get(base, "/v1/findings", keys["billing"], limit=500).json()["items"]
+    assert findings and all(any(e["system"] == "billing" for e in f["entities"]) for f in findings)
+
+
+def test_cursor_paging_returns_every_record_once(workspace: Path, base: str, keys: dict[str, str]) -> None:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 500} | ({"cursor": cursor} if cursor else {})
+        page = get(base, "/v1/jobs", keys["read"], **params).json()
+        seen += [j["canonical_id"] for j in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    con = duckdb.connect(str(Workspace.open(workspace).serving_path), read_only=True)
+    total = con.execute("SELECT count(*) FROM job").fetchall()[0][0]
+    con.close()
+    assert len(seen) == len(set(seen)) == total
+    assert get(base, "/v1/jobs", keys["read"], limit=501).status_code == 422
+    assert get(base, "/v1/jobs", keys["read"], cursor="%%%").status_code == 422
+    done = get(base, "/v1/jobs", keys["read"], state="closed", limit=5).json()["items"]
+    assert done and all(j["state"] == "closed" for j in done)
+
+
+def test_the_timeline_of_a_busy_customer(base: str, keys: dict[str, str]) -> None:
+    jobs = get(base, "/v1/jobs", keys["read"], limit=500).json()["items"]
+    customer = max({j["customer"] for j in jobs if j["customer"]}, key=lambda c: sum(j["customer"] == c for j in jobs))
+    events = get(base, f"/v1/customers/{customer}/timeline", keys["read"]).json()["events"]
+    assert {"job"} <= {e["entity"] for e in events}
+    assert [e["occurred_at"] for e in events] == sorted(e["occurred_at"] for e in events)
+    recent = get(base, f"/v1/customers/{customer}/timeline", keys["read"], since="90d").json()
+    assert len(recent["events"]) <= len(events) and recent["since"]
+    assert get(base, "/v1/customers/cus_nobody/timeline", keys["read"]).status_code == 404
+
+
+def test_acting_on_findings_with_idempotency(workspace: Path, base: str, keys: dict[str, str]) -> None:
+    finding = get(base, "/v1/findings", keys["read"], check="job_not_invoiced", limit=1).json()["items"][0]
+    path = f"/v1/findings/{finding['id']}/acknowledge"
+    first = post(base, path, keys["operate"], {"reason": "on it"}, idem="ack-1")
+    assert first.status_code == 200 and first.json()["state"] == "acknowledged"
+    again = post(base, path, keys["operate"], {"reason": "on it"}, idem="ack-1")
+    assert again.status_code == 200 and again.json() == first.json() and again.headers["idempotent-replay"] == "true"
+    other = post(base, path, keys["operate"], {"reason": "something else"}, idem="ack-1")
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_conflict"
+    twice = post(base, path, keys["operate"], {"reason": "on it"})  # no key: a second acknowledge is refused
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "invalid_transition"
+    history = get(base, f"/v1/findings/{finding['id']}", keys["read"]).json()["history"]
+    assert [h["action"] for h in history] == ["opened", "acknowledge"]
+    assert history[-1]["actor"] == "api:operator" and history[-1]["reason"] == "on it"
+    suppressed = post(base, f"/v1/findings/{finding['id']}/suppress", keys["operate"], {"reason": "vendor ticket", "until": "30d"})
+    assert suppressed.status_code == 200 and suppressed.json()["suppressed_until"]
+    assert post(base, f"/v1/findings/{finding['id']}/suppress", keys["operate"], {"until": "30d"}).status_code == 422
+    store = StateStore(Workspace.open(workspace).state_url)
+    try:
+        writes = [a for a in store.audit_log(500) if a.kind == "write"]
+    finally:
+        store.close()
+    assert len(writes) >= 4 and all(a.method == "POST" for a in writes)
+
+
+def test_concurrent_duplicates_act_once(base: str, keys: dict[str, str]) -> None:
+    finding = get(base, "/v1/findings", keys["read"], check="invoice_not_posted", limit=1).json()["items"][0]
+    path = f"/v1/findings/{finding['id']}/assign"
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: post(base, path, keys["operate"], {"assignee": "dana"}, idem="assign-race"),
+                                range(8)))  # fmt: skip
+    assert {a.status_code for a in answers} <= {200, 409}
+    ok = [a.json() for a in answers if a.status_code == 200]
+    assert ok and all(o == ok[0] for o in ok)
+    history = get(base, f"/v1/findings/{finding['id']}", keys["read"]).json()["history"]
+    assert [h["action"] for h in history].count("assign") == 1
+
+
+def test_rate_limits_and_the_error_shape(base: str, keys: dict[str, str]) -> None:
+    statuses = [get(base, "/v1/runs", keys["slow"]).status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200] and statuses[3] == 429
+    limited = get(base, "/v1/runs", keys["slow"])
+    assert int(limited.headers["retry-after"]) >= 1
+    missing = get(base, "/v1/nowhere", keys["read"])
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    assert get(base, "/v1/jobs/job_nothing", keys["read"]).json()["error"]["status"] == 404
+
+
+def test_ledger_runs_and_metrics(base: str, keys: dict[str, str]) -> None:
+    ledger = get(base, "/v1/ledger", keys["read"]).json()
+    assert ledger["summary"]["findings"] > 0
+    handoffs = get(base, "/v1/handoffs", keys["read"]).json()
+    assert get(base, f"/v1/handoffs/{handoffs[0]['id']}", keys["read"]).json() == handoffs[0]
+    assert get(base, "/v1/runs", keys["read"]).json()[0]["outcome"] == "succeeded"
+    metrics = get(base, "/metrics").text
+    assert "trueup_api_requests_total" in metrics and "trueup_open_findings{" in metrics
+    assert get(base, "/health").json()["published_run"]
+
+
+def test_the_committed_openapi_document_is_current(base: str) -> None:
+    served = httpx.get(base + "/openapi.json").json()
+    committed = json.loads((DOCS / "openapi.json").read_text())
+    assert served == committed, "docs/openapi.json is stale: `trueup serve --openapi > docs/openapi.json`"
+
+
+def test_nothing_published_is_503(tmp_path: Path, demo: Path, demo_run: duckdb.DuckDBPyConnection) -> None:
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(demo / "trueup.yaml", bare / "trueup.yaml")
+    shutil.copytree(demo / "exports", bare / "exports")  # the sources, never run
+    store = StateStore(Workspace.open(bare).state_url)
+    token = store.create_key("r", "read", "test").token
+    store.close()
+    with Server(bare) as url:
+        response = get(url, "/v1/customers", token)
+    assert response.status_code == 503 and response.json()["error"]["code"] == "unpublished"
