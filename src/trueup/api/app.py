@@ -11,13 +11,14 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from trueup.api import customers, errors, findings, meta, records
+from trueup.api import admin, customers, errors, findings, meta, records
 from trueup.api.errors import ApiError
 from trueup.api.metrics import Metrics
 from trueup.api.security import RateLimiter
 from trueup.serving import Snapshot
 from trueup.state import StateStore
 from trueup.state.models import ApiKey
+from trueup.webhooks import Sender
 from trueup.workspace import Workspace
 
 VERSION = "1"
@@ -63,7 +64,10 @@ def create_app(workspace: Workspace) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        sender = Sender(api.state)  # webhooks go out while the API serves
+        sender.start()
         yield
+        sender.stop()
         api.close()
 
     app = FastAPI(
@@ -80,6 +84,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(records.router())
     app.include_router(customers.router)
     app.include_router(findings.router)
+    app.include_router(admin.router)
     app.include_router(meta.router)
 
     @app.middleware("http")

@@ -58,8 +58,16 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status, exc.message, exc.code, headers=exc.headers)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if (
+            exc.status_code == 405
+        ):  # every method the path has, not only those of the route that matched first
+            methods = {
+                m for r in routes(app) if r.path_regex.match(request.url.path) for m in r.methods or ()
+            }
+            headers["Allow"] = ", ".join(sorted(methods))
+        return error_response(exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -71,8 +79,8 @@ def install(app: FastAPI) -> None:
         return error_response(422, message, detail=problems)
 
     @app.exception_handler(TrueupError)
-    async def _trueup(_: Request, exc: TrueupError) -> JSONResponse:
-        return error_response(400, str(exc))
+    async def _trueup(_: Request, exc: TrueupError) -> JSONResponse:  # a value trueup cannot read
+        return error_response(422, str(exc))
 
     @app.exception_handler(Exception)
     async def _internal(_: Request, exc: Exception) -> JSONResponse:
@@ -82,5 +90,17 @@ def install(app: FastAPI) -> None:
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": CODES[status].replace("_", " ")}
-    for status in (401, 403, 404, 422, 429)
+    for status in (400, 401, 403, 404, 422, 429)
 }
+
+
+def routes(app: Any) -> list[Any]:
+    """Every route with an endpoint, through included routers."""
+    found = []
+    for route in app.routes:
+        inner = getattr(route, "router", None)
+        if inner is not None and not hasattr(route, "endpoint"):
+            found.extend(routes(inner))
+        elif hasattr(route, "path_regex"):
+            found.append(route)
+    return found

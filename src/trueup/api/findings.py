@@ -86,7 +86,7 @@ class FindingPage(BaseModel):
 
 
 class Action(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     reason: str | None = Field(None, max_length=2000, description="why, for the record")
 
 

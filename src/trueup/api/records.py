@@ -84,6 +84,11 @@ def visible(record: dict[str, Any], principal: Principal) -> dict[str, Any]:
 
 def page(request: Request, entity: str, principal: Principal, filters: dict[str, Any]) -> dict[str, Any]:
     api = request.app.state.api
+    repeated = sorted(
+        {k for k, _ in request.query_params.multi_items() if len(request.query_params.getlist(k)) > 1}
+    )
+    if repeated:
+        raise ApiError(422, f"give {', '.join(repeated)} once: these filters take one value")
     limit = filters.pop("limit")
     after = filters.pop("cursor")
     system = filters.pop("system")

@@ -73,14 +73,19 @@ def requires(scope: str) -> Callable[..., Awaitable[Principal]]:
     """The dependency a route declares: the key scope it needs (`public` needs no key)."""
     if scope not in RANK:
         raise ValueError(f"unknown scope {scope}")
+    if scope == "public":
+
+        async def anyone() -> Principal:
+            return ANONYMOUS
+
+        anyone.scope = scope  # type: ignore[attr-defined]
+        return anyone
 
     async def dependency(
         request: Request,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         header: Annotated[str | None, Depends(_header)],
     ) -> Principal:
-        if scope == "public":
-            return ANONYMOUS
         token = (bearer.credentials if bearer else None) or header
         if not token:
             raise ApiError(401, "send an API key: `Authorization: Bearer <key>`", headers=CHALLENGE)

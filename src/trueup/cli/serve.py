@@ -1,4 +1,4 @@
-"""`trueup serve` (the API) and `trueup keys` (who may use it)."""
+"""`trueup serve` (the API), `trueup keys` (who may use it) and `trueup webhooks` (where events go)."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def keys_list(workspace: WorkspaceOption = Path("."), as_json: JsonOption = Fals
 
     store = StateStore(Workspace.open(workspace).state_url)
     try:
-        keys = store.keys()
+        keys = store.api_keys()
     finally:
         store.close()
     rows = [[k.id, k.name, k.scope, k.pii, ", ".join(k.systems or []) or "all", k.rate_per_minute,
@@ -129,3 +129,120 @@ def register(app: typer.Typer) -> None:
     keys.command("list")(keys_list)
     keys.command("revoke")(keys_revoke)
     app.add_typer(keys, name="keys")
+    register_webhooks(app)
+
+
+def webhooks_add(
+    url: Annotated[str, typer.Argument(help="Where to POST events (https://...).")],
+    workspace: WorkspaceOption = Path("."),
+    event: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--event", help="finding.opened, finding.resolved or run.finished (repeatable; default all)."
+        ),
+    ] = None,
+    allow_private: Annotated[
+        bool, typer.Option("--allow-private", help="Allow a private, loopback or link-local address.")
+    ] = False,
+    actor: ActorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Subscribe a URL to events; prints the signing secret once."""
+    from trueup.state import StateStore
+    from trueup.state.webhooks import EVENTS
+    from trueup.webhooks import check_url
+    from trueup.workspace import Workspace
+
+    check_url(url, allow_private)
+    store = StateStore(Workspace.open(workspace).state_url)
+    try:
+        hook = store.create_webhook(url, list(event or EVENTS), actor_name(actor), allow_private)
+    finally:
+        store.close()
+    if as_json:
+        print_json({"id": hook.id, "url": hook.url, "events": hook.events, "secret": hook.secret})
+        return
+    out.print(f"[green]Webhook {hook.id}[/] sends {', '.join(hook.events)} to {hook.url}.")
+    out.print("Its signing secret (shown once; see docs/api.md#webhooks to verify signatures):")
+    out.print(hook.secret, markup=False)
+
+
+def webhooks_list(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
+    """Subscriptions, with their last deliveries."""
+    from trueup.state import StateStore
+    from trueup.workspace import Workspace
+
+    store = StateStore(Workspace.open(workspace).state_url)
+    try:
+        rows = [[h.id, h.url, ", ".join(h.events), h.allow_private, h.created_at, h.disabled_at]
+                for h in store.webhooks()]  # fmt: skip
+    finally:
+        store.close()
+    print_rows(["id", "url", "events", "private ok", "created", "disabled"], rows,
+               fmt="json" if as_json else "table", title="Webhooks")  # fmt: skip
+
+
+def webhooks_deliveries(
+    workspace: WorkspaceOption = Path("."),
+    webhook: Annotated[int | None, typer.Option(help="Only this subscription.")] = None,
+    limit: int = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """The delivery log: each event, its state, attempts and the last answer."""
+    from trueup.state import StateStore
+    from trueup.workspace import Workspace
+
+    store = StateStore(Workspace.open(workspace).state_url)
+    try:
+        rows = [[d.id, d.webhook_id, d.event, d.state, d.attempts, d.last_status, d.last_error, d.created_at,
+                 d.delivered_at] for d in store.deliveries(webhook, limit)]  # fmt: skip
+    finally:
+        store.close()
+    print_rows(["id", "webhook", "event", "state", "attempts", "status", "error", "created", "delivered"], rows,
+               fmt="json" if as_json else "table", title="Deliveries")  # fmt: skip
+
+
+def webhooks_redeliver(
+    delivery_id: Annotated[int, typer.Argument(help="The delivery's id, from `trueup webhooks deliveries`.")],
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Send a delivery again (now, or when `trueup serve` next works the outbox)."""
+    from trueup.state import StateStore
+    from trueup.webhooks import deliver_due
+    from trueup.workspace import Workspace
+
+    store = StateStore(Workspace.open(workspace).state_url)
+    try:
+        store.redeliver(delivery_id)
+        deliver_due(store)
+    finally:
+        store.close()
+    out.print(f"Delivery {delivery_id} sent again; `trueup webhooks deliveries` shows the answer.")
+
+
+def webhooks_send(workspace: WorkspaceOption = Path(".")) -> None:
+    """Send every delivery that is due now (for cron, when `trueup serve` is not running)."""
+    from trueup.state import StateStore
+    from trueup.webhooks import deliver_due
+    from trueup.workspace import Workspace
+
+    store = StateStore(Workspace.open(workspace).state_url)
+    total = 0
+    try:
+        while (sent := deliver_due(store)) > 0:
+            total += sent
+    finally:
+        store.close()
+    out.print(f"{total:,} deliveries attempted.")
+
+
+def register_webhooks(app: typer.Typer) -> None:
+    hooks = typer.Typer(
+        help="Webhooks: subscribe URLs to events and see what was delivered.", no_args_is_help=True
+    )
+    hooks.command("add")(webhooks_add)
+    hooks.command("list")(webhooks_list)
+    hooks.command("deliveries")(webhooks_deliveries)
+    hooks.command("redeliver")(webhooks_redeliver)
+    hooks.command("send")(webhooks_send)
+    app.add_typer(hooks, name="webhooks")

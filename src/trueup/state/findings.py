@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from trueup.errors import TrueupError
 from trueup.state.models import Finding, FindingEvent
+from trueup.state.webhooks import emit, finding_payload, subscribed
 
 STATES = ("open", "acknowledged", "resolved", "auto_resolved", "suppressed", "reopened")
 ACTIVE = ("open", "acknowledged", "suppressed", "reopened")  # what a run still expects to find
@@ -179,6 +180,8 @@ class Findings:
             s.execute(update(Finding).where(Finding.state.in_(ACTIVE)).values(last_seen=now, last_run=run_id))
             if events:
                 bulk_insert(s.connection(), EVENTS, events)
+            _announce(s, "finding.opened", result.opened + result.reopened)
+            _announce(s, "finding.resolved", result.auto_resolved)
         return result
 
     def act(
@@ -226,6 +229,9 @@ class Findings:
                         **_event(fid, now, action, before, finding.state, None, reason, actor, detail)
                     )
                 )
+            if action == "resolve":
+                s.flush()
+                _announce(s, "finding.resolved", ids)
         return self.findings_by_id(ids)
 
     def findings_by_id(self, ids: list[int]) -> list[Finding]:
@@ -272,6 +278,14 @@ class Findings:
             return list(s.scalars(query))
 
 
+def _announce(s: Session, event: str, ids: list[int]) -> None:
+    """Queue the event for these findings, when anybody subscribed to it."""
+    if not ids or not subscribed(s, event):
+        return
+    for chunk in _chunks(ids, 10_000):
+        emit(s, event, [finding_payload(f) for f in s.scalars(select(Finding).where(Finding.id.in_(chunk)))])
+
+
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Many rows in one go: PostgreSQL's COPY (twenty times faster than INSERTs through psycopg),
     SQLite's own executemany with the values converted once per distinct value (SQLAlchemy's
@@ -281,7 +295,7 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     dialect = conn.dialect.name
     convert: dict[str, Any] = {}
     for n in names:
-        kind = table.c[n].type
+        kind = getattr(table.c[n].type, "impl", table.c[n].type)  # a TypeDecorator's own type
         if isinstance(kind, JSON):
             convert[n] = _json
         elif dialect == "sqlite" and isinstance(kind, DateTime | Numeric):

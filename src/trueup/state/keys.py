@@ -74,7 +74,7 @@ class Keys:
             s.add(key)
         return Issued(key, f"{PREFIX}{key_id}_{secret}")
 
-    def keys(self) -> list[ApiKey]:
+    def api_keys(self) -> list[ApiKey]:
         with self.sessions() as s:
             return list(s.scalars(select(ApiKey).order_by(ApiKey.created_at)))
 

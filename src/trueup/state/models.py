@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment with its time zone on every database: stored in UTC (a naive value is taken as
+    UTC), and read back as UTC where the database keeps no zone (SQLite)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -18,8 +38,8 @@ class Run(Base):
     __tablename__ = "runs"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     outcome: Mapped[str] = mapped_column(String(20), default="running")  # running, succeeded, failed, partial
     steps_requested: Mapped[list[str]] = mapped_column(JSON, default=list)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -36,8 +56,8 @@ class RunStep(Base):
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(40))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     seconds: Mapped[float | None] = mapped_column(Float)
     outcome: Mapped[str] = mapped_column(String(20), default="running")
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -61,7 +81,7 @@ class LinkDecision(Base):
     decision: Mapped[str] = mapped_column(String(10))  # confirm, reject
     actor: Mapped[str] = mapped_column(String(255))
     reason: Mapped[str | None] = mapped_column(Text)
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class IdEvent(Base):
@@ -75,7 +95,7 @@ class IdEvent(Base):
     kind: Mapped[str] = mapped_column(String(10))  # merge, split
     canonical_id: Mapped[str] = mapped_column(String(40))  # the id that survives (merge) or was split
     others: Mapped[list[str]] = mapped_column(JSON, default=list)  # absorbed ids, or the new ids split off
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Finding(Base):
@@ -105,9 +125,9 @@ class Finding(Base):
     entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     values: Mapped[Any] = mapped_column(JSON, nullable=True)
     digest: Mapped[str] = mapped_column(String(32))  # of what the check said, to see it change
-    suppressed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    suppressed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime())
     first_run: Mapped[str] = mapped_column(String(40))
     last_run: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every change of state
@@ -121,7 +141,7 @@ class FindingEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(20))
     from_state: Mapped[str | None] = mapped_column(String(20))
@@ -138,7 +158,7 @@ class LedgerSnapshot(Base):
     __tablename__ = "ledger_snapshots"
 
     run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     totals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -154,9 +174,9 @@ class ApiKey(Base):
     pii: Mapped[bool] = mapped_column(default=False)  # may read emails, phones and street addresses
     systems: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # None: every system
     rate_per_minute: Mapped[int] = mapped_column(Integer, default=6000)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(255))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ApiAudit(Base):
@@ -165,7 +185,7 @@ class ApiAudit(Base):
     __tablename__ = "api_audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     key_id: Mapped[str] = mapped_column(String(16), index=True)
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(Text)
@@ -183,4 +203,39 @@ class IdempotentRequest(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[int | None] = mapped_column(Integer)  # None while the first request is running
     response: Mapped[Any] = mapped_column(JSON, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Webhook(Base):
+    """A subscription: events trueup sends to a URL, signed with the subscription's secret."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    secret: Mapped[str] = mapped_column(String(64))  # signs every delivery; shown once at creation
+    allow_private: Mapped[bool] = mapped_column(default=False)  # may point at private or loopback addresses
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(255))
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Delivery(Base):
+    """One event for one subscription, written in the same transaction as the change it reports
+    (an outbox), then sent, retried with backoff, and kept as the delivery log."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[Any] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(10), index=True)  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

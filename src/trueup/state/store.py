@@ -17,6 +17,7 @@ from trueup.state.findings import Findings
 from trueup.state.keys import Keys
 from trueup.state.links import LinkDecisions
 from trueup.state.models import Base, LedgerSnapshot, Run, RunStep
+from trueup.state.webhooks import Webhooks, emit
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,7 +30,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class StateStore(LinkDecisions, Findings, Keys):
+class StateStore(LinkDecisions, Findings, Keys, Webhooks):
     """Run history, link decisions, the findings workflow, API keys and the API's audit log."""
 
     def __init__(self, url: str):
@@ -145,6 +146,9 @@ class StateStore(LinkDecisions, Findings, Keys):
         with self.session() as s, s.begin():
             run = s.get_one(Run, run_id)
             run.finished_at, run.outcome, run.counts, run.error = _now(), outcome, counts, error
+            emit(s, "run.finished", [{"run_id": run_id, "outcome": outcome, "error": error,
+                                      "started_at": run.started_at.isoformat(), "finished_at": run.finished_at.isoformat(),
+                                      "counts": counts}])  # fmt: skip
 
     def runs(self, limit: int = 20) -> list[Run]:
         with self.session() as s:
