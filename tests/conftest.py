@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import textwrap
@@ -57,9 +58,9 @@ def _postgres_or_fail() -> None:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh database on the real server for this test session, dropped afterwards."""
+@contextlib.contextmanager
+def _database() -> Iterator[str]:
+    """A new database on the real server, dropped afterwards."""
     from sqlalchemy import create_engine, text
 
     _postgres_or_fail()
@@ -79,3 +80,17 @@ def postgres_url() -> Iterator[str]:
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the real server for this test session, dropped afterwards."""
+    with _database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def postgres_database() -> Iterator[str]:
+    """A database of the module's own, for tests that must not share state with others."""
+    with _database() as url:
+        yield url

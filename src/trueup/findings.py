@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from trueup.errors import TrueupError
-from trueup.state.findings import ACTIVE, SEVERITY_RANK, FindingError, Findings
+from trueup.state.findings import ACTIVE, FindingError, Findings
 from trueup.state.models import Finding, FindingEvent
 
 
@@ -28,7 +28,6 @@ class Filters:
     severity: tuple[str, ...] = ()
 
     def columns(self) -> dict[str, tuple[str, ...]]:
-        """The filters the state store applies in its query (owner and system are checked here)."""
         return {
             "category": self.category,
             "check": self.check,
@@ -36,25 +35,14 @@ class Filters:
             "severity": self.severity,
         }
 
-    def keep(self, f: Finding) -> bool:
-        """The filters a query cannot express portably: a system among the records, owner or assignee."""
-        return (not self.system or any(e.get("system") in self.system for e in f.entities)) and (
-            not self.owner or (f.owner or "") in self.owner or (f.assignee or "") in self.owner
-        )
 
-
-def order(findings: list[Finding]) -> list[Finding]:
-    """Newest first, then costliest, then most severe: what to look at this morning."""
-    return sorted(
-        findings,
-        key=lambda f: (-_stamp(f.first_seen), -float(f.money or 0), -SEVERITY_RANK.get(f.severity, 0), f.id),
-    )
-
-
-def select(store: Findings, filters: Filters, limit: int | None = None) -> list[Finding]:
-    """The findings that pass the filters, in queue order."""
-    kept = order([f for f in store.findings(filters.state, **filters.columns()) if filters.keep(f)])
-    return kept[:limit] if limit else kept
+def select(store: Findings, filters: Filters, limit: int | None = None, offset: int = 0) -> list[Finding]:
+    """The findings that pass the filters in queue order (newest first, then costliest, then most
+    severe: what to look at this morning); the state store filters, orders and pages."""
+    return store.findings(
+        filters.state, systems=filters.system, people=filters.owner, ordered=True, offset=offset, limit=limit,
+        **filters.columns(),
+    )  # fmt: skip
 
 
 def public(f: Finding) -> dict[str, Any]:
@@ -125,7 +113,3 @@ def event(e: FindingEvent) -> dict[str, Any]:
         "run_id": e.run_id,
         "detail": e.detail,
     }
-
-
-def _stamp(moment: datetime) -> float:
-    return moment.timestamp()

@@ -122,15 +122,28 @@ def list_findings(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    filters = queue.Filters(category=tuple(category or ()), check=tuple(check or ()), system=tuple(system or ()),
+    systems = tuple(system or ())
+    if principal.systems is not None:  # within the key's reach only
+        systems = tuple(s for s in systems if s in principal.systems) if systems else principal.systems
+        if not systems:
+            return {"items": [], "next_cursor": None}
+    filters = queue.Filters(category=tuple(category or ()), check=tuple(check or ()), system=systems,
                             handoff=tuple(handoff or ()), owner=tuple(owner or ()), severity=tuple(severity or ()),
                             state=tuple(state or ()) or ACTIVE)  # fmt: skip
-    chosen = [queue.public(f) for f in queue.select(request.app.state.api.state, filters)]
-    chosen = [f for f in chosen if _reach(principal, f)]
-    start = int(decode_cursor(cursor)) if cursor else 0
-    items = chosen[start : start + limit]
-    more = start + limit < len(chosen)
+    start = _offset(cursor)
+    found = queue.select(request.app.state.api.state, filters, limit=limit + 1, offset=start)
+    more = len(found) > limit
+    items = [queue.public(f) for f in found[:limit]]
     return {"items": items, "next_cursor": encode_cursor(str(start + limit)) if more else None}
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    text = decode_cursor(cursor)
+    if not text.isdigit():
+        raise ApiError(422, "this cursor is not one the API gave out", "invalid_cursor")
+    return int(text)
 
 
 @router.get("/findings/{finding_id}", response_model=FindingDetail, responses=RESPONSES,

@@ -18,7 +18,21 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import JSON, Connection, DateTime, Numeric, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Numeric,
+    String,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)  # fmt: skip
 from sqlalchemy.orm import Session, sessionmaker
 
 from trueup.errors import TrueupError
@@ -239,9 +253,22 @@ class Findings:
             rows = {f.id: f for f in s.scalars(select(Finding).where(Finding.id.in_(ids)))}
         return [rows[i] for i in ids if i in rows]
 
-    def findings(self, states: Iterable[str] | None = None, **columns: Iterable[str]) -> list[Finding]:
+    def findings(
+        self,
+        states: Iterable[str] | None = None,
+        *,
+        systems: Iterable[str] = (),
+        people: Iterable[str] = (),
+        ordered: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+        **columns: Iterable[str],
+    ) -> list[Finding]:
         """Findings in these states (all when none is given) whose columns hold one of the values
-        given for them (`category=["lifecycle_mismatch"]`); the database does the filtering."""
+        given for them (`category=["lifecycle_mismatch"]`), about a record of one of `systems`,
+        owned by or assigned to one of `people`; `ordered` puts them in queue order (newest, then
+        costliest, then most severe first), and `offset`/`limit` page through them. The database
+        does all of it."""
         with self.sessions() as s:
             query = select(Finding)
             if states:
@@ -249,6 +276,24 @@ class Findings:
             for name, values in columns.items():
                 if values:
                     query = query.where(getattr(Finding, name).in_(list(values)))
+            systems = list(systems)
+            if systems:  # the records' systems, as the JSON of `entities` spells them
+                text = cast(Any, FINDINGS.c.entities).cast(String)
+                query = query.where(
+                    or_(*(text.like(f"%{json.dumps({'system': x})[1:-1]}%") for x in systems))
+                )
+            people = list(people)
+            if people:
+                query = query.where(or_(Finding.owner.in_(people), Finding.assignee.in_(people)))
+            if ordered:
+                rank = case({name: n for name, n in SEVERITY_RANK.items()}, value=Finding.severity, else_=0)
+                query = query.order_by(
+                    Finding.first_seen.desc(), func.coalesce(Finding.money, 0).desc(), rank.desc(), Finding.id
+                )
+            if offset:
+                query = query.offset(offset)
+            if limit is not None:
+                query = query.limit(limit)
             return list(s.scalars(query))
 
     def active_rows(self) -> list[Any]:
