@@ -36,11 +36,13 @@ class Filters:
         }
 
 
-def select(store: Findings, filters: Filters, limit: int | None = None, offset: int = 0) -> list[Finding]:
-    """The findings that pass the filters in queue order (newest first, then costliest, then most
-    severe: what to look at this morning); the state store filters, orders and pages."""
+def select(
+    store: Findings, filters: Filters, limit: int | None = None, offset: int = 0, order: str = "queue"
+) -> list[Finding]:
+    """The findings that pass the filters, in queue order by default (newest first, then costliest,
+    then most severe: what to look at this morning); the state store filters, orders and pages."""
     return store.findings(
-        filters.state, systems=filters.system, people=filters.owner, ordered=True, offset=offset, limit=limit,
+        filters.state, systems=filters.system, people=filters.owner, order=order, offset=offset, limit=limit,
         **filters.columns(),
     )  # fmt: skip
 

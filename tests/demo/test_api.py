@@ -115,8 +115,8 @@ def test_the_authorisation_matrix(workspace: Path, base: str, keys: dict[str, st
             "webhook_id": "999", "delivery_id": "999"}
     checked = 0
     for route in _routes(app):
-        if not hasattr(route, "dependant"):
-            continue
+        if not hasattr(route, "dependant") or not route.path.startswith(("/v1/", "/health", "/metrics", "/openapi")):
+            continue  # the dashboard's pages sign in with a session, not a key: tests/demo/test_dashboard_browser.py
         (scope,) = set(_scopes(route.dependant))
         entity = next((e for e in ids if f"/{e}s/" in route.path or route.path.startswith(f"/v1/{e}s/")), None)
         path = route.path

@@ -36,7 +36,7 @@ def test_two_operators_at_once(on_postgres: Path) -> None:
         assert store.engine.dialect.name == "postgresql"
         alice = store.create_key("alice", "operate", "test").token
         bob = store.create_key("bob", "operate", "test").token
-        targets = [f.id for f in store.findings(["open"], ordered=True, limit=40)]
+        targets = [f.id for f in store.findings(["open"], order="queue", limit=40)]
     finally:
         store.close()
 

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from trueup import dashboard
 from trueup.api import admin, customers, errors, findings, meta, records
 from trueup.api.errors import ApiError
 from trueup.api.metrics import Metrics
@@ -86,6 +87,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     app.include_router(findings.router)
     app.include_router(admin.router)
     app.include_router(meta.router)
+    dashboard.install(app)  # last: its error pages answer for everything outside the API
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -88,8 +88,7 @@ class SearchResult(BaseModel):
 router = APIRouter(prefix="/v1", tags=["customers"])
 
 
-def _customer(request: Request, canonical_id: str, principal: Principal) -> tuple[Any, dict[str, Any]]:
-    api = request.app.state.api
+def _customer(api: Any, canonical_id: str, principal: Principal) -> tuple[Any, dict[str, Any]]:
     con = api.snapshot.cursor()
     try:
         found = rows(con.execute("SELECT * FROM customer WHERE canonical_id = ?", [canonical_id]))
@@ -102,10 +101,9 @@ def _customer(request: Request, canonical_id: str, principal: Principal) -> tupl
     return con, found[0]
 
 
-@router.get("/customers/{canonical_id}", response_model=CustomerDetail, responses=RESPONSES,
-            summary="A customer: the golden record, each field's source, the linked records and why")  # fmt: skip
-def get_customer(request: Request, canonical_id: str, principal: Reader) -> dict[str, Any]:
-    con, customer = _customer(request, canonical_id, principal)
+def explain(api: Any, canonical_id: str, principal: Principal) -> dict[str, Any]:
+    """The golden customer, each field's source, the linked records and why, as the key may see them."""
+    con, customer = _customer(api, canonical_id, principal)
     try:
         explained = lookup.explain_customer(con, canonical_id)
     finally:
@@ -118,24 +116,12 @@ def get_customer(request: Request, canonical_id: str, principal: Reader) -> dict
     ]
     records = [mask(r, principal.pii) for r in explained.records if reach([r["system"]])]
     links = [link for link in explained.links if reach([link["system_a"]]) and reach([link["system_b"]])]
-    if principal.pii:
-        request.state.pii_read = True
     return {"customer": mask(customer, principal.pii), "fields": fields, "records": records, "links": links}
 
 
-@router.get("/customers/{canonical_id}/timeline", response_model=Timeline, responses=RESPONSES,
-            summary="Every interaction with a customer across systems, oldest first")  # fmt: skip
-def get_timeline(
-    request: Request,
-    canonical_id: str,
-    principal: Reader,
-    since: Annotated[
-        str | None, Query(description="a span (90d, 12w, 6m) before the workspace's as_of, or a date")
-    ] = None,
-) -> dict[str, Any]:
-    api = request.app.state.api
+def timeline_of(api: Any, canonical_id: str, since: str | None, principal: Principal) -> dict[str, Any]:
     moment = lookup.parse_since(since, api.as_of()) if since else None
-    con, _ = _customer(request, canonical_id, principal)
+    con, _ = _customer(api, canonical_id, principal)
     try:
         events = lookup.timeline(con, canonical_id, moment)
     finally:
@@ -147,15 +133,8 @@ def get_timeline(
     }
 
 
-@router.get("/search", response_model=SearchResult, responses=RESPONSES,
-            summary="Find customers, jobs and invoices by name, email, phone, number or any system's id")  # fmt: skip
-def search(
-    request: Request,
-    q: Annotated[str, Query(min_length=2, max_length=200, description="a name, email, phone, number or id")],
-    principal: Reader,
-) -> dict[str, Any]:
-    api = request.app.state.api
-    if not principal.pii and any(ch == "@" for ch in q):
+def search_hits(api: Any, q: str, principal: Principal) -> dict[str, Any]:
+    if not principal.pii and "@" in q:
         raise ApiError(403, "searching by email needs a key with personal data (`--pii`)")
     con = api.snapshot.cursor()
     try:
@@ -181,3 +160,35 @@ def search(
             seen.add(key)
             unique.append(hit)
     return {"query": q, "hits": unique}
+
+
+@router.get("/customers/{canonical_id}", response_model=CustomerDetail, responses=RESPONSES,
+            summary="A customer: the golden record, each field's source, the linked records and why")  # fmt: skip
+def get_customer(request: Request, canonical_id: str, principal: Reader) -> dict[str, Any]:
+    detail = explain(request.app.state.api, canonical_id, principal)
+    if principal.pii:
+        request.state.pii_read = True
+    return detail
+
+
+@router.get("/customers/{canonical_id}/timeline", response_model=Timeline, responses=RESPONSES,
+            summary="Every interaction with a customer across systems, oldest first")  # fmt: skip
+def get_timeline(
+    request: Request,
+    canonical_id: str,
+    principal: Reader,
+    since: Annotated[
+        str | None, Query(description="a span (90d, 12w, 6m) before the workspace's as_of, or a date")
+    ] = None,
+) -> dict[str, Any]:
+    return timeline_of(request.app.state.api, canonical_id, since, principal)
+
+
+@router.get("/search", response_model=SearchResult, responses=RESPONSES,
+            summary="Find customers, jobs and invoices by name, email, phone, number or any system's id")  # fmt: skip
+def search(
+    request: Request,
+    q: Annotated[str, Query(min_length=2, max_length=200, description="a name, email, phone, number or id")],
+    principal: Reader,
+) -> dict[str, Any]:
+    return search_hits(request.app.state.api, q, principal)

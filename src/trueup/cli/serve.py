@@ -18,7 +18,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     openapi: Annotated[bool, typer.Option("--openapi", help="Print the OpenAPI document and stop.")] = False,
 ) -> None:
-    """Serve the API (and later the dashboard) over the last published run."""
+    """Serve the dashboard (at /) and the API (under /v1) over the last published run."""
     import os
 
     import uvicorn
@@ -37,7 +37,8 @@ def serve(
             "[yellow]Nothing is published yet:[/] run [bold]trueup run[/] first; the API answers 503 until then."
         )
     err.print(
-        f"trueup API on http://{host}:{port}/v1 (OpenAPI: /openapi.json). Keys: [bold]trueup keys create[/]."
+        f"trueup on http://{host}:{port}/ (the dashboard; the API under /v1, OpenAPI at /openapi.json)."
+        " Sign in with a key from [bold]trueup keys create[/]."
     )
     os.environ["TRUEUP_WORKSPACE"] = str(ws.root)
     uvicorn.run("trueup.api.server:app", host=host, port=port, workers=workers, log_level="warning",

@@ -28,6 +28,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "clusters": ("canonical_id", "source_id"),
     "links": ("source_a",),
     "staged_customer": ("source_id",),
+    "quarantine": ("system",),  # the rows that could not be read, for the dashboard's runs page
 }
 REFERENCED = {"job": "customer", "invoice": "customer", "payment": "customer", "interaction": "customer",
               "deal": "customer", "location": "customer"}  # fmt: skip

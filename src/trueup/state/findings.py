@@ -259,16 +259,16 @@ class Findings:
         *,
         systems: Iterable[str] = (),
         people: Iterable[str] = (),
-        ordered: bool = False,
+        order: str | None = None,
         offset: int = 0,
         limit: int | None = None,
         **columns: Iterable[str],
     ) -> list[Finding]:
         """Findings in these states (all when none is given) whose columns hold one of the values
         given for them (`category=["lifecycle_mismatch"]`), about a record of one of `systems`,
-        owned by or assigned to one of `people`; `ordered` puts them in queue order (newest, then
-        costliest, then most severe first), and `offset`/`limit` page through them. The database
-        does all of it."""
+        owned by or assigned to one of `people`; in `order`: `queue` (newest, then costliest, then
+        most severe first), `money` (costliest first) or `age` (oldest first); `offset`/`limit`
+        page through them. The database does all of it."""
         with self.sessions() as s:
             query = select(Finding)
             if states:
@@ -285,11 +285,17 @@ class Findings:
             people = list(people)
             if people:
                 query = query.where(or_(Finding.owner.in_(people), Finding.assignee.in_(people)))
-            if ordered:
+            if order:
                 rank = case({name: n for name, n in SEVERITY_RANK.items()}, value=Finding.severity, else_=0)
-                query = query.order_by(
-                    Finding.first_seen.desc(), func.coalesce(Finding.money, 0).desc(), rank.desc(), Finding.id
-                )
+                money = func.coalesce(Finding.money, 0).desc()
+                keys: dict[str, tuple[Any, ...]] = {
+                    "queue": (Finding.first_seen.desc(), money, rank.desc()),
+                    "money": (money, rank.desc(), Finding.first_seen.desc()),
+                    "age": (Finding.first_seen, money, rank.desc()),
+                }
+                if order not in keys:
+                    raise FindingError(f"order {order!r}: write one of {', '.join(keys)}")
+                query = query.order_by(*keys[order], Finding.id)
             if offset:
                 query = query.offset(offset)
             if limit is not None:

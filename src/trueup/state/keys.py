@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from trueup.errors import TrueupError
-from trueup.state.models import ApiAudit, ApiKey, IdempotentRequest
+from trueup.state.models import ApiAudit, ApiKey, DashboardSession, IdempotentRequest
 
 SCOPES = ("read", "operate", "admin")  # each includes the ones before it
 PREFIX = "tu_"
@@ -98,6 +98,34 @@ class Keys:
         if key is None or key.revoked_at is not None:
             return None
         return key if hmac.compare_digest(key.secret_hash, _hash(secret)) else None
+
+    # --- dashboard sessions ------------------------------------------------------------------
+
+    def open_session(self, key_id: str, hours: float = 12) -> tuple[str, str]:
+        """A new session for a key: (the cookie's token, the CSRF token its forms carry)."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        with self.sessions() as s, s.begin():
+            s.add(DashboardSession(token_hash=_hash(token), key_id=key_id, csrf=csrf, created_at=now,
+                                   expires_at=now + timedelta(hours=hours)))  # fmt: skip
+        return token, csrf
+
+    def find_session(self, token: str) -> tuple[ApiKey, str] | None:
+        """The live key and CSRF token of a session, or None (unknown, expired, or its key revoked)."""
+        with self.sessions() as s:
+            held = s.get(DashboardSession, _hash(token))
+            if held is None or held.expires_at <= datetime.now(UTC):
+                return None
+            key = s.get(ApiKey, held.key_id)
+        if key is None or key.revoked_at is not None:
+            return None
+        return key, held.csrf
+
+    def close_session(self, token: str) -> None:
+        with self.sessions() as s, s.begin():
+            held = s.get(DashboardSession, _hash(token))
+            if held is not None:
+                s.delete(held)
 
     def audit(self, key_id: str, method: str, path: str, status: int, kind: str) -> None:
         with self.sessions() as s, s.begin():

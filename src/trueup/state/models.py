@@ -239,3 +239,16 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class DashboardSession(Base):
+    """A person signed in to the dashboard with an API key: the cookie holds a random token, of
+    which only a hash is kept, and forms carry the session's CSRF token."""
+
+    __tablename__ = "dashboard_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(16), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
