@@ -251,10 +251,10 @@ def demo(
         f"Ground truth (for scoring; trueup never reads it): {len(made.expected):,} injected problems: {summary}."
     )
     here = made.root
-    out.print("\nNext:")
-    someone = customers.busy_customer(made.root) if outcome is not None else None
     if outcome is not None:
         out.print(f"\nThe report: [bold]{here / 'report' / 'index.html'}[/] (open it in a browser)")
+    out.print("\nNext:")
+    someone = customers.busy_customer(made.root) if outcome is not None else None
     for command in (
         f"trueup audit -w {here}",
         f"trueup findings -w {here} --limit 20",
@@ -270,6 +270,7 @@ def demo(
         ),
         f"trueup links review -w {here}",
         f"trueup checks -w {here}",
+        f"trueup keys create --scope operate -w {here}   # then: trueup serve -w {here}  (the dashboard)",
     ):
         out.print(f"  {command}", markup=False)
     if outcome is not None and outcome.outcome == "partial":

@@ -35,6 +35,9 @@ def run(ctx: StepContext) -> StepResult:
     result.counts["open"] = ledger.totals.findings
     result.counts["at_stake"] = ledger.totals.at_stake
     result.counts["hours_per_month"] = ledger.totals.hours_per_month
+    result.notes.append(ledger.summary.verdict)
+    if ledger.summary.first_action:
+        result.notes.append(f"do first: {ledger.summary.first_action}")
     result.notes.append(f"report written to {written[0]}")
     return result
 
