@@ -50,10 +50,11 @@ class Api:
         self.snapshot.cursor().close()
         return self.snapshot.run_id
 
-    def unpublished(self, exc: Exception) -> ApiError:
+    def unpublished(self, exc: Exception) -> Exception:
+        """What a failed read of the snapshot means: nothing published yet (503), or the error itself."""
         if not self.snapshot.available:
             return ApiError(503, "nothing is published yet: run `trueup run` first", "unpublished")
-        raise exc
+        return exc
 
     def close(self) -> None:
         self.snapshot.close()

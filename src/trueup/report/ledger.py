@@ -148,10 +148,7 @@ def build(
     handoffs = _handoffs(ws, opened, rate, now)
     systems = _systems(ws, opened, rate, now)
     categories = _categories(opened, rate, now)
-    total = _Sum()
-    for f in opened:
-        total.add(f)
-    totals = total.tally(rate, now)
+    totals = _tally(opened, rate, now)
     point = TrendPoint(
         run_id=run_id or "", at=now, findings=totals.findings, at_stake=totals.at_stake,
         hours_per_month=totals.hours_per_month,
@@ -194,7 +191,7 @@ def snapshot(ledger: Ledger) -> dict[str, Any]:
 
 
 def _open(row: Any, stakes: dict[str, str | None], now: datetime) -> Open:
-    until = _aware(row.suppressed_until) if row.suppressed_until is not None else None
+    until = row.suppressed_until
     return Open(
         id=row.id,
         check=row.check,
@@ -207,7 +204,7 @@ def _open(row: Any, stakes: dict[str, str | None], now: datetime) -> Open:
         stake=stakes.get(row.check),
         minutes=float(row.minutes or 0),
         cause=row.cause,
-        first_seen=_aware(row.first_seen),
+        first_seen=row.first_seen,
         field=row.field,
         systems=tuple(dict.fromkeys(e["system"] for e in row.entities or [] if e.get("system"))),
         refs=tuple(str(e.get("source_id")) for e in row.entities or []),
@@ -480,10 +477,6 @@ def _corrections(con: duckdb.DuckDBPyConnection, opened: list[Open]) -> list[Col
 
 
 # --- small helpers ---------------------------------------------------------------------------
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _round(value: Any) -> float:
