@@ -43,9 +43,17 @@ class Workspace:
         return self.store / "warehouse.duckdb"
 
     @property
+    def serving_pointer(self) -> Path:
+        """Names the snapshot the API answers from; each run's publish step writes a new one."""
+        return self.store / "serving.current"
+
+    @property
     def serving_path(self) -> Path:
-        """The read-only copy the API answers from, replaced whole by each run's publish step."""
-        return self.store / "serving.duckdb"
+        """The snapshot the API answers from now (a path that does not exist before the first run)."""
+        try:
+            return self.store / self.serving_pointer.read_text().strip()
+        except FileNotFoundError:
+            return self.store / "serving.duckdb"
 
     @property
     def state_url(self) -> str:

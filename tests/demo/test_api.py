@@ -405,3 +405,23 @@ def test_the_api_keeps_to_its_openapi_document(case: Any, base: str, keys: dict[
         # method a path lacks is answered by the framework, whose Allow header names one route's methods.
         excluded_checks=[positive_data_acceptance, unsupported_method],
     )
+
+
+def test_a_run_holding_the_warehouse_does_not_block_the_api(workspace: Path, base: str, keys: dict[str, str]) -> None:
+    """A run holds the warehouse open for writing; the API reads the published snapshot meanwhile."""
+    held = duckdb.connect(str(Workspace.open(workspace).warehouse_path))  # what a run does
+    try:
+        answer = get(base, "/v1/jobs", keys["read"], limit=5)
+        assert answer.status_code == 200 and len(answer.json()["items"]) == 5
+    finally:
+        held.close()
+
+
+def test_a_new_snapshot_is_picked_up_without_a_restart(workspace: Path, base: str, keys: dict[str, str]) -> None:
+    from trueup import pipeline
+
+    before = get(base, "/health").json()["published_run"]
+    outcome = pipeline.run(Workspace.open(workspace), only=["publish"])
+    assert outcome.outcome == "succeeded" and outcome.run_id != before
+    assert get(base, "/health").json()["published_run"] == outcome.run_id
+    assert get(base, "/v1/customers", keys["read"], limit=1).status_code == 200

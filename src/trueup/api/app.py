@@ -31,7 +31,7 @@ class Api:
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
         self.region = workspace.config.country
-        self.snapshot = Snapshot(workspace.serving_path)
+        self.snapshot = Snapshot(workspace.serving_pointer)
         self.state = StateStore(workspace.state_url)
         self.limiter = RateLimiter()
         self.metrics = Metrics(self.state)

@@ -32,7 +32,7 @@ def serve(
         print_json(app.openapi())
         app.state.api.close()
         return
-    if not ws.serving_path.exists():
+    if not ws.serving_pointer.exists():
         err.print(
             "[yellow]Nothing is published yet:[/] run [bold]trueup run[/] first; the API answers 503 until then."
         )

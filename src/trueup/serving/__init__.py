@@ -2,9 +2,11 @@
 
 A run holds the warehouse open for writing, and DuckDB lets no other process read a file while one
 writes it. So the last step of a run copies what the API serves (the golden tables, provenance,
-clusters, links, the customers' source records, the ledger) into a new file beside the
-warehouse and renames it over `serving.duckdb`. An API process keeps reading the snapshot it has
-open until it sees a newer one, and a run never waits for a reader.
+clusters, links, the customers' source records, the quarantine, the ledger) into a new file beside
+the warehouse, `serving-<run id>.duckdb`, and then points `serving.current` at it (a rename, so
+atomic). An API process keeps reading the snapshot it has open until the pointer names a newer
+one, and a run never waits for a reader. Each snapshot has its own path because DuckDB shares one
+database per path within a process: reopening the same path would find the old one.
 """
 
 from __future__ import annotations
@@ -38,13 +40,14 @@ def run(ctx: StepContext) -> StepResult:
     result = StepResult()
     ledger_file = ctx.workspace.root / ctx.workspace.config.report.output / "report.json"
     ledger = ledger_file.read_text() if ledger_file.exists() else None
-    rows = publish(ctx.con, ctx.workspace.serving_path, ctx.run_id, ledger)
+    rows = publish(ctx.con, ctx.workspace.serving_pointer, ctx.run_id, ledger)
     result.counts.update({f"rows.{t}": n for t, n in rows.items()})
     return result
 
 
-def publish(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, ledger: str | None) -> dict[str, int]:
-    """Write the snapshot to a new file and swap it in; returns the rows copied per table."""
+def publish(con: duckdb.DuckDBPyConnection, pointer: Path, run_id: str, ledger: str | None) -> dict[str, int]:
+    """Write a new snapshot and point at it; returns the rows copied per table."""
+    path = pointer.with_name(f"serving-{run_id}.duckdb")
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
     con.execute(f"ATTACH {_literal(str(partial))} AS serving")
@@ -67,6 +70,12 @@ def publish(con: duckdb.DuckDBPyConnection, path: Path, run_id: str, ledger: str
     finally:
         con.execute("DETACH serving")
     os.replace(partial, path)
+    named = pointer.with_name(pointer.name + ".partial")
+    named.write_text(path.name)
+    os.replace(named, pointer)
+    for old in pointer.parent.glob("serving-*.duckdb"):  # a reader still holding one keeps it until it closes
+        if old != path:
+            old.unlink(missing_ok=True)
     return rows
 
 
@@ -78,10 +87,10 @@ class Snapshot:
     """The newest published snapshot, opened read-only and reopened when a run publishes another.
 
     `cursor()` hands each request its own cursor (DuckDB cursors are safe across threads); the
-    check for a newer file is one `stat`."""
+    check for a newer snapshot is one `stat` of the pointer."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, pointer: Path):
+        self.pointer = pointer
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._stamp: tuple[int, int] | None = None
@@ -98,11 +107,11 @@ class Snapshot:
 
     @property
     def available(self) -> bool:
-        return self.path.exists()
+        return self.pointer.exists()
 
     def _stat(self) -> tuple[int, int] | None:
         try:
-            st = self.path.stat()
+            st = self.pointer.stat()
         except FileNotFoundError:
             return None
         return (st.st_ino, st.st_mtime_ns)
@@ -113,7 +122,8 @@ class Snapshot:
             self._con = duckdb.connect(":memory:")
             self.run_id, self.ledger = None, None
         else:
-            self._con = duckdb.connect(str(self.path), read_only=True)
+            path = self.pointer.with_name(self.pointer.read_text().strip())
+            self._con = duckdb.connect(str(path), read_only=True)
             row = self._con.execute("SELECT run_id, ledger FROM published").fetchone()
             self.run_id = row[0] if row else None
             self.ledger = json.loads(row[1]) if row and row[1] else None
