@@ -94,3 +94,22 @@ def postgres_database() -> Iterator[str]:
     """A database of the module's own, for tests that must not share state with others."""
     with _database() as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium (a Playwright Browser); without it, the reason: the tests skip, or fail under CI."""
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, why_no_browser
+
+    missing = why_no_browser()
+    if missing is not None:
+        if os.environ.get("CI") != "true":
+            pytest.skip(missing)
+        yield missing
+        return
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

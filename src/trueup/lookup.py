@@ -126,30 +126,47 @@ def explain_customer(con: duckdb.DuckDBPyConnection, canonical_id: str) -> Expla
 # kind, what to say about it).
 EVENTS = (
     ("interaction", "occurred_at", "kind", "subject"),
-    ("deal", "closed_at", "'deal ' || coalesce(state, status, '')", "name || ' (' || coalesce(CAST(amount AS VARCHAR), '') || ')'"),
+    ("deal", "closed_at", "'deal ' || coalesce(state, status, '')", "name || ' (' || coalesce(printf('%.2f', amount), '') || ')'"),
     ("job", "scheduled_at", "'job scheduled'", "'#' || number || ' ' || coalesce(title, '')"),
-    ("job", "completed_at", "'job completed'", "'#' || number || ' ' || coalesce(title, '') || ' ' || coalesce(CAST(amount AS VARCHAR), '')"),
-    ("invoice", "issued_at", "'invoice issued'", "number || ' ' || coalesce(CAST(amount AS VARCHAR), '') || ' ' || coalesce(state, '')"),
-    ("payment", "paid_at", "'payment'", "coalesce(CAST(amount AS VARCHAR), '') || ' by ' || coalesce(method, '?')"),
+    ("job", "completed_at", "'job completed'", "'#' || number || ' ' || coalesce(title, '') || ' ' || coalesce(printf('%.2f', amount), '')"),
+    ("invoice", "issued_at", "'invoice issued'", "number || ' ' || coalesce(printf('%.2f', amount), '') || ' ' || coalesce(state, '')"),
+    ("payment", "paid_at", "'payment'", "coalesce(printf('%.2f', amount), '') || ' by ' || coalesce(method, '?')"),
 )  # fmt: skip
 
 
 def timeline(
-    con: duckdb.DuckDBPyConnection, canonical_id: str, since: datetime | None = None
+    con: duckdb.DuckDBPyConnection, canonical_id: str, since: datetime | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
-    """Everything that happened with a customer, oldest first, each with the systems it is in."""
+    """Everything that happened with a customer, oldest first, each with the systems it is in;
+    with `limit`, only the newest that many (still oldest first)."""
     parts = [
         f"SELECT {time} AS occurred_at, {kind} AS kind, {summary} AS summary, '{entity}' AS entity, canonical_id, systems"
         f" FROM {entity} WHERE customer = $1 AND {time} IS NOT NULL"
         for entity, time, kind, summary in EVENTS
     ]
     where = " WHERE occurred_at >= $2" if since else ""
+    newest = f" ORDER BY occurred_at DESC, entity DESC, canonical_id DESC LIMIT {int(limit)}" if limit else ""
     cursor = con.execute(
-        f"SELECT * FROM ({' UNION ALL '.join(parts)}){where} ORDER BY occurred_at, entity, canonical_id",
+        f"SELECT * FROM (SELECT * FROM ({' UNION ALL '.join(parts)}){where}{newest})"
+        " ORDER BY occurred_at, entity, canonical_id",
         [canonical_id, since] if since else [canonical_id],
     )
     columns = [d[0] for d in cursor.description or []]
     return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+
+
+def timeline_size(con: duckdb.DuckDBPyConnection, canonical_id: str, since: datetime | None = None) -> int:
+    """How many events a customer's timeline holds."""
+    parts = [
+        f"SELECT {time} AS occurred_at FROM {entity} WHERE customer = $1 AND {time} IS NOT NULL"
+        for entity, time, _kind, _summary in EVENTS
+    ]
+    where = " WHERE occurred_at >= $2" if since else ""
+    row = con.execute(
+        f"SELECT count(*) FROM ({' UNION ALL '.join(parts)}){where}",
+        [canonical_id, since] if since else [canonical_id],
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def parse_since(text: str, now: datetime) -> datetime:

@@ -107,3 +107,14 @@ def test_signing_out_and_revoking_end_the_session(site: tuple[str, dict[str, str
         store.revoke_key(keys["gone"].split("_")[1])
         store.close()
         assert client.get("/").status_code == 303
+
+
+def test_people_get_pages_not_json(site: tuple[str, dict[str, str], Path]) -> None:
+    url, _, _ = site
+    missing = httpx.get(url + "/nope", timeout=30)
+    assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+    assert httpx.get(url + "/v1/nope", timeout=30).json()["error"]["code"] == "not_found"  # the API keeps JSON
+    # a form posted after the session ended comes back, once signed in, to the page it was posted from
+    expired = httpx.post(url + "/findings/3/acknowledge", data={"csrf": "x"},
+                         headers={"Referer": url + "/findings/3"}, timeout=30)  # fmt: skip
+    assert expired.status_code == 303 and expired.headers["location"] == "/login?next=/findings/3"

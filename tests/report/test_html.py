@@ -7,30 +7,19 @@ playwright the tests skip, except under CI (CI=true), where they fail.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.browser import ARTIFACTS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
 SECTIONS = [
     "summary",
     "system-map",
@@ -43,31 +32,6 @@ SECTIONS = [
     "recommendations",
 ]
 CHARTS = {"system-map", "funnel", "trend", "categories", "heat", "costs"}
-
-
-def _why_no_browser() -> str | None:
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is not installed (pip install playwright; never `playwright install`)"
-    if not CHROMIUM.exists():
-        return f"Chromium is not at {CHROMIUM} (apt-get install -y chromium)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser | str]:
-    """Headless Chromium; without it, the reason: the tests skip, or fail under CI."""
-    missing = _why_no_browser()
-    if missing is not None:
-        if os.environ.get("CI") != "true":
-            pytest.skip(missing)
-        yield missing
-        return
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _report(root: Path, clean: bool) -> Path:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from trueup import lookup
 from trueup.api.errors import RESPONSES, ApiError
@@ -70,6 +70,7 @@ class TimelineEvent(BaseModel):
 class Timeline(BaseModel):
     customer: str
     since: datetime | None
+    total: int = Field(description="events in the span; `events` holds the newest `limit` of them")
     events: list[TimelineEvent]
 
 
@@ -86,6 +87,7 @@ class SearchResult(BaseModel):
 
 
 router = APIRouter(prefix="/v1", tags=["customers"])
+TIMELINE_LIMIT, MAX_TIMELINE = 200, 5000
 
 
 def _customer(api: Any, canonical_id: str, principal: Principal) -> tuple[Any, dict[str, Any]]:
@@ -119,18 +121,21 @@ def explain(api: Any, canonical_id: str, principal: Principal) -> dict[str, Any]
     return {"customer": mask(customer, principal.pii), "fields": fields, "records": records, "links": links}
 
 
-def timeline_of(api: Any, canonical_id: str, since: str | None, principal: Principal) -> dict[str, Any]:
+def timeline_of(
+    api: Any, canonical_id: str, since: str | None, principal: Principal, limit: int = TIMELINE_LIMIT
+) -> dict[str, Any]:
+    """The newest `limit` events with a customer (oldest first), and how many there are in all."""
     moment = lookup.parse_since(since, api.as_of()) if since else None
     con, _ = _customer(api, canonical_id, principal)
     try:
-        events = lookup.timeline(con, canonical_id, moment)
+        events = lookup.timeline(con, canonical_id, moment, limit)
+        total = lookup.timeline_size(con, canonical_id, moment) if len(events) >= limit else len(events)
     finally:
         con.close()
     return {
-        "customer": canonical_id,
-        "since": moment,
+        "customer": canonical_id, "since": moment, "total": total,
         "events": [e for e in events if principal.sees(e["systems"])],
-    }
+    }  # fmt: skip
 
 
 def search_hits(api: Any, q: str, principal: Principal) -> dict[str, Any]:
@@ -180,8 +185,11 @@ def get_timeline(
     since: Annotated[
         str | None, Query(description="a span (90d, 12w, 6m) before the workspace's as_of, or a date")
     ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_TIMELINE, description="the newest this many events")
+    ] = TIMELINE_LIMIT,
 ) -> dict[str, Any]:
-    return timeline_of(request.app.state.api, canonical_id, since, principal)
+    return timeline_of(request.app.state.api, canonical_id, since, principal, limit)
 
 
 @router.get("/search", response_model=SearchResult, responses=RESPONSES,

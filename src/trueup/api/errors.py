@@ -59,15 +59,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        headers = dict(getattr(exc, "headers", None) or {})
-        if (
-            exc.status_code == 405
-        ):  # every method the path has, not only those of the route that matched first
-            methods = {
-                m for r in routes(app) if r.path_regex.match(request.url.path) for m in r.methods or ()
-            }
-            headers["Allow"] = ", ".join(sorted(methods))
-        return error_response(exc.status_code, str(exc.detail), headers=headers)
+        return http_error(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -86,6 +78,16 @@ def install(app: FastAPI) -> None:
     async def _internal(_: Request, exc: Exception) -> JSONResponse:
         log.exception("internal error")
         return error_response(500, "internal error; the server log has the details")
+
+
+def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """A framework error (no such path, a method the path lacks) in the one shape."""
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:  # every method the path has, not only the first matching route's
+        path = request.url.path
+        methods = {m for r in routes(request.app) if r.path_regex.match(path) for m in r.methods or ()}
+        headers["Allow"] = ", ".join(sorted(methods))
+    return error_response(exc.status_code, str(exc.detail), headers=headers)
 
 
 RESPONSES: dict[int | str, dict[str, Any]] = {

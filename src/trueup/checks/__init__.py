@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from trueup.checks import cause, context
-from trueup.checks.context import CURRENCY_SIGNS, REPORTED_FIGURES
+from trueup.checks.context import REPORTED_FIGURES, currency_sign
 from trueup.checks.definition import AT_STAKE, CATEGORIES, STAKES, Check
 from trueup.checks.execute import RESULTS, CheckFailed, create_results, finish_results, run_check
 from trueup.checks.registry import all_checks
@@ -23,8 +23,8 @@ from trueup.config.models import Workspace as Config
 from trueup.runtime import StepContext, StepResult
 
 __all__ = [
-    "AT_STAKE", "CATEGORIES", "CURRENCY_SIGNS", "REPORTED_FIGURES", "RESULTS", "STAKES",
-    "Check", "CheckFailed", "all_checks", "run",
+    "AT_STAKE", "CATEGORIES", "REPORTED_FIGURES", "RESULTS", "STAKES",
+    "Check", "CheckFailed", "all_checks", "currency_sign", "run",
 ]  # fmt: skip
 
 

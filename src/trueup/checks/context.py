@@ -122,7 +122,7 @@ def write(con: duckdb.DuckDBPyConnection, ws: Config, as_of: datetime, loads: Se
     _table(con, "loads", "run_id VARCHAR, started_at TIMESTAMPTZ, system VARCHAR, source_table VARCHAR, rows BIGINT",
            loads)  # fmt: skip
     _sheet_columns(con, ws)
-    sign = literal(CURRENCY_SIGNS.get(ws.currency, ws.currency + " "))
+    sign = literal(currency_sign(ws.currency))
     con.execute(
         f"CREATE OR REPLACE MACRO {SCHEMA}.money_text(x) AS CASE WHEN x IS NULL THEN NULL"
         f" WHEN x < 0 THEN '-' || {sign} || format('{{:,.2f}}', CAST(-x AS DECIMAL(18,2)))"
@@ -224,6 +224,13 @@ FROM judged j LEFT JOIN last_ok l USING (handoff) LEFT JOIN late USING (handoff)
 
 
 CURRENCY_SIGNS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def currency_sign(code: str) -> str:
+    """How money in this currency is written before the amount: `$`, `€`, or the code and a space."""
+    return CURRENCY_SIGNS.get(code, code + " ")
+
+
 # How each kind of field is compared across systems: the normal form two values must share.
 NORMAL_FORMS = {
     Kind.NAME: "s.{f}_key",

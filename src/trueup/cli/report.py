@@ -44,14 +44,14 @@ def report(
 def audit(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
     """The debt ledger per handoff, with what to do about each and why."""
     from trueup import report as reports
-    from trueup.checks import CURRENCY_SIGNS
+    from trueup.checks import currency_sign
     from trueup.workspace import Workspace
 
     ledger = reports.current(Workspace.open(workspace))
     if as_json:
         print_json(ledger.model_dump(mode="json"))
         return
-    sign = CURRENCY_SIGNS.get(ledger.currency, ledger.currency + " ")
+    sign = currency_sign(ledger.currency)
 
     def money(value: float) -> str:
         return f"{sign}{value:,.0f}"

@@ -8,8 +8,9 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
 
-from trueup.api.errors import ApiError, error_response
+from trueup.api.errors import ApiError, error_response, http_error
 from trueup.dashboard.pages import render, router
 from trueup.dashboard.session import Refused, SignIn
 
@@ -26,6 +27,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> HTMLResponse:
         return render(request, "error.html", None, 403, title="Not allowed", message=exc.message)
+
+    @app.exception_handler(HTTPException)
+    async def _missing(request: Request, exc: HTTPException) -> Response:  # no such page, a wrong method
+        if request.url.path.startswith(API_PATHS):
+            return http_error(request, exc)
+        title = {404: "Not found", 405: "Not allowed"}.get(exc.status_code, "Something is wrong")
+        return render(request, "error.html", None, exc.status_code, title=title, message=str(exc.detail))
 
     @app.exception_handler(ApiError)
     async def _error(request: Request, exc: ApiError) -> Response:  # JSON for the API, a page for people

@@ -22,7 +22,7 @@ from trueup.api import customers
 from trueup.api.errors import ApiError
 from trueup.api.records import rows
 from trueup.api.security import Anyone
-from trueup.checks import CATEGORIES, CURRENCY_SIGNS
+from trueup.checks import CATEGORIES, currency_sign
 from trueup.dashboard.session import COOKIE, Operator, Refused, Viewer, Visitor, check_csrf
 from trueup.errors import TrueupError
 from trueup.report import charts
@@ -51,7 +51,7 @@ def render(
     request: Request, template: str, visitor: Visitor | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
     api = request.app.state.api
-    sign = CURRENCY_SIGNS.get(api.workspace.config.currency, api.workspace.config.currency + " ")
+    sign = currency_sign(api.workspace.config.currency)
     html = _env.get_template(template).render(
         request=request, visitor=visitor, company=api.workspace.config.name, sign=sign, path=request.url.path,
         may_operate=bool(visitor and visitor.principal.may("operate")), **context,
@@ -116,7 +116,7 @@ def overview(request: Request, visitor: Viewer) -> HTMLResponse:
     api = request.app.state.api
     ledger = _ledger(request)
     runs = api.state.runs(limit=1)
-    sign = CURRENCY_SIGNS.get(api.workspace.config.currency, "$")
+    sign = currency_sign(api.workspace.config.currency)
     drawn = charts.all_charts(ledger, sign) if ledger else {}
     return render(request, "overview.html", visitor, ledger=ledger, run=runs[0] if runs else None,
                   trend=drawn.get("trend"), categories_chart=drawn.get("categories"))  # fmt: skip
@@ -217,7 +217,7 @@ async def act(
         f = await run_in_threadpool(_finding, request, finding_id, visitor)
         html = _env.get_template("_finding_state.html").render(
             f=f, actions=_actions, visitor=visitor, may_operate=True, message=message,
-            sign=CURRENCY_SIGNS.get(api.workspace.config.currency, "$"),
+            sign=currency_sign(api.workspace.config.currency),
         )  # fmt: skip
         return HTMLResponse(html, status_code=200 if message is None else 409)
     if message is not None:
@@ -256,7 +256,7 @@ def customer_page(request: Request, canonical_id: str, visitor: Viewer, since: s
 @router.get("/handoffs")
 def handoffs_page(request: Request, visitor: Viewer) -> HTMLResponse:
     ledger = _ledger(request)
-    sign = CURRENCY_SIGNS.get(request.app.state.api.workspace.config.currency, "$")
+    sign = currency_sign(request.app.state.api.workspace.config.currency)
     drawn = charts.all_charts(ledger, sign) if ledger else {}
     handoffs = (
         [h for h in ledger.handoffs if visitor.principal.sees([h.from_system, h.to_system])] if ledger else []

@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -49,7 +50,7 @@ def signed_in(scope: str) -> Callable[..., Awaitable[Visitor]]:
         api = request.app.state.api
         found = await run_in_threadpool(api.state.find_session, token) if token else None
         if found is None:
-            raise SignIn(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+            raise SignIn(_back_to(request))
         key, csrf = found
         principal = Principal(key.id, key.name, key.scope, key.pii, tuple(key.systems) if key.systems else None,
                               key.rate_per_minute)  # fmt: skip
@@ -60,6 +61,15 @@ def signed_in(scope: str) -> Callable[..., Awaitable[Visitor]]:
 
     dependency.scope = scope  # type: ignore[attr-defined]
     return dependency
+
+
+def _back_to(request: Request) -> str:
+    """Where to return after signing in: this page, or for a form, the page it was posted from."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    same_site = referer.netloc == request.url.netloc and referer.path.startswith("/")
+    return referer.path if same_site else "/"
 
 
 def check_csrf(visitor: Visitor, sent: str | None) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from trueup.checks import AT_STAKE, CATEGORIES, CURRENCY_SIGNS, REPORTED_FIGURES, Check
+from trueup.checks import AT_STAKE, CATEGORIES, REPORTED_FIGURES, Check, currency_sign
 from trueup.config.models import HANDOFF_PARTS, Handoff
 from trueup.config.models import Workspace as Config
 from trueup.errors import TerminalError
@@ -288,7 +288,7 @@ def _declared(ws: Config, h: Handoff, findings: list[Open], rate: float, now: da
     parts = {p: getattr(h, p) for p in HANDOFF_PARTS}
     gaps = [] if h.retired else [p for p, v in parts.items() if v is None]
     tally = _tally(findings, rate, now)
-    advice = recommend.for_handoff(ws.report, tally, gaps, CURRENCY_SIGNS.get(ws.currency, ws.currency + " "))
+    advice = recommend.for_handoff(ws.report, tally, gaps, currency_sign(ws.currency))
     return HandoffLedger(
         id=h.id,
         declared=True,
@@ -355,7 +355,7 @@ def _summary(totals: Tally, handoffs: list[HandoffLedger], currency: str) -> Sum
     costly = [h for h in handoffs if h.tally.findings]
     costly.sort(key=lambda h: (-(h.tally.at_stake + h.tally.cost_per_month), h.id))
     gapped = [h for h in handoffs if h.gaps]
-    sign = CURRENCY_SIGNS.get(currency, currency + " ")
+    sign = currency_sign(currency)
     first = None
     if totals.findings:
         verdict = (

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from trueup.checks import CURRENCY_SIGNS
+from trueup.checks import currency_sign
 from trueup.report import charts
 from trueup.report.model import Ledger
 
@@ -45,7 +45,7 @@ def markdown(ledger: Ledger) -> str:
 
 
 def _context(ledger: Ledger) -> dict[str, Any]:
-    sign = CURRENCY_SIGNS.get(ledger.currency, ledger.currency + " ")
+    sign = currency_sign(ledger.currency)
     return {
         "l": ledger,
         "charts": charts.all_charts(ledger, sign),
