@@ -39,6 +39,8 @@ bench: $(STAMP) ## Run the benchmarks against their named peers (writes nothing;
 	$(BIN)/python benchmarks/linking.py
 	$(BIN)/python benchmarks/checks.py
 	$(BIN)/python benchmarks/findings_store.py
+	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/dashboard.py
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache examples/*/.trueup $(DEMO_DIR)
