@@ -98,27 +98,43 @@ def explain_customer(con: duckdb.DuckDBPyConnection, canonical_id: str) -> Expla
                 "loaded_at": loaded_at,
             }
         )
+    # The members first, then their rows by id: a lookup, where a join would read whole tables.
+    members = set(
+        con.execute(
+            "SELECT system, source_id FROM clusters WHERE entity = 'customer' AND canonical_id = ?",
+            [canonical_id],
+        ).fetchall()
+    )
+    ids = sorted({source_id for _, source_id in members})
+    if not ids:
+        return out
+    marks = ", ".join("?" for _ in ids)
     cursor = con.execute(
-        """
+        f"""
         SELECT s.system, s.source_id, s.name, s.company, s.email, s.phone, s.address, s.city, s.postal_code,
           s._source AS file, s._row AS line
-        FROM clusters c JOIN staged_customer s ON s.system = c.system AND s.source_id = c.source_id
-        WHERE c.entity = 'customer' AND c.canonical_id = ? ORDER BY s.system, s.source_id
+        FROM staged_customer s WHERE s.source_id IN ({marks}) ORDER BY s.system, s.source_id
         """,
-        [canonical_id],
+        ids,
     )
     columns = [d[0] for d in cursor.description or []]
-    out.records = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    out.records = [
+        r for r in (dict(zip(columns, row, strict=True)) for row in cursor.fetchall())
+        if (r["system"], r["source_id"]) in members
+    ]  # fmt: skip
     cursor = con.execute(
-        """
-        SELECT l.system_a, l.source_a, l.system_b, l.source_b, l.rule, l.probability, l.evidence
-        FROM links l JOIN clusters c ON c.entity = 'customer' AND c.system = l.system_a AND c.source_id = l.source_a
-        WHERE l.entity = 'customer' AND c.canonical_id = ? ORDER BY ALL
+        f"""
+        SELECT l.entity, l.system_a, l.source_a, l.system_b, l.source_b, l.rule, l.probability, l.evidence
+        FROM links l WHERE l.source_a IN ({marks}) ORDER BY ALL
         """,
-        [canonical_id],
-    )
+        ids,
+    )  # the entity is kept out of the filter: with it, DuckDB reads whole row groups instead of the ids
     columns = [d[0] for d in cursor.description or []]
-    out.links = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    out.links = [
+        {k: v for k, v in link.items() if k != "entity"}
+        for link in (dict(zip(columns, row, strict=True)) for row in cursor.fetchall())
+        if link["entity"] == "customer" and (link["system_a"], link["source_a"]) in members
+    ]  # fmt: skip
     return out
 
 

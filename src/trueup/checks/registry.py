@@ -3,6 +3,7 @@ own `checks/*.sql`. Both are read by one parser (:mod:`trueup.checks.definition`
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from trueup.checks.definition import Check, parse
@@ -13,10 +14,16 @@ CUSTOM_DIR = "checks"
 
 
 def builtin_checks() -> list[Check]:
+    return list(_builtin())
+
+
+@functools.cache
+def _builtin() -> tuple[Check, ...]:
+    """Read once per process: the built-in files are part of the installed package."""
     checks, problems = _read(sorted(BUILTIN.glob("*.sql")), builtin=True)
     if problems:  # a broken built-in is a bug in trueup, not the user's to fix
         raise RuntimeError("\n".join(p.render() for p in problems))
-    return checks
+    return tuple(checks)
 
 
 def custom_checks(root: Path) -> tuple[list[Check], list[Problem]]:
@@ -42,7 +49,9 @@ def all_checks(root: Path) -> list[Check]:
 
 
 def find(root: Path, name: str) -> Check | None:
-    return next((c for c in all_checks(root) if c.name == name), None)
+    """A check by name: the workspace's own when it has one by that name, else the built-in."""
+    custom, _ = custom_checks(root)
+    return next((c for c in (*custom, *_builtin()) if c.name == name), None)
 
 
 def _read(paths: list[Path], builtin: bool) -> tuple[list[Check], list[Problem]]:

@@ -56,7 +56,9 @@ def publish(con: duckdb.DuckDBPyConnection, pointer: Path, run_id: str, ledger: 
         for table, keys in TABLES.items():
             if not table_exists(con, "main", table):
                 continue
-            order = "canonical_id" if "canonical_id" in keys else keys[0]
+            # Rows of one customer together, so a customer's jobs or events are a few row groups
+            # to read (point lookups by canonical id use the index instead).
+            order = f"{REFERENCED[table]}, canonical_id" if table in REFERENCED else keys[0]
             con.execute(
                 f"CREATE TABLE serving.{ident(table)} AS SELECT * FROM main.{ident(table)} ORDER BY {order}"
             )

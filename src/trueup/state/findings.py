@@ -31,8 +31,9 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
-)  # fmt: skip
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from trueup.errors import TrueupError
@@ -196,6 +197,8 @@ class Findings:
                 bulk_insert(s.connection(), EVENTS, events)
             _announce(s, "finding.opened", result.opened + result.reopened)
             _announce(s, "finding.resolved", result.auto_resolved)
+            if s.get_bind().dialect.name == "sqlite":  # fresh statistics, or SQLite sorts the whole queue
+                s.execute(text("ANALYZE findings"))  # for every page instead of reading it in order
         return result
 
     def act(
@@ -287,7 +290,7 @@ class Findings:
                 query = query.where(or_(Finding.owner.in_(people), Finding.assignee.in_(people)))
             if order:
                 rank = case({name: n for name, n in SEVERITY_RANK.items()}, value=Finding.severity, else_=0)
-                money = func.coalesce(Finding.money, 0).desc()
+                money = Finding.money.desc().nulls_last()  # money at stake is never negative
                 keys: dict[str, tuple[Any, ...]] = {
                     "queue": (Finding.first_seen.desc(), money, rank.desc()),
                     "money": (money, rank.desc(), Finding.first_seen.desc()),

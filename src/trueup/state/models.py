@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -131,6 +131,10 @@ class Finding(Base):
     first_run: Mapped[str] = mapped_column(String(40))
     last_run: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every change of state
+
+    __table_args__ = (  # the queue's order, so a page reads its rows in order instead of sorting them all
+        Index("ix_findings_queue", first_seen.desc(), money.desc()),
+    )
 
 
 class FindingEvent(Base):
