@@ -26,6 +26,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's recommended setting: no fsync per commit, never corrupt
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
