@@ -150,21 +150,25 @@ EVENTS = (
 )  # fmt: skip
 
 
-def timeline(
-    con: duckdb.DuckDBPyConnection, canonical_id: str, since: datetime | None = None, limit: int | None = None
-) -> list[dict[str, Any]]:
-    """Everything that happened with a customer, oldest first, each with the systems it is in;
-    with `limit`, only the newest that many (still oldest first)."""
+def _events(since: datetime | None) -> tuple[str, str]:
+    """Every event of a customer ($1) as one query, and the filter for a start ($2)."""
     parts = [
         f"SELECT {time} AS occurred_at, {kind} AS kind, {summary} AS summary, '{entity}' AS entity, canonical_id, systems"
         f" FROM {entity} WHERE customer = $1 AND {time} IS NOT NULL"
         for entity, time, kind, summary in EVENTS
     ]
-    where = " WHERE occurred_at >= $2" if since else ""
+    return " UNION ALL ".join(parts), " WHERE occurred_at >= $2" if since else ""
+
+
+def timeline(
+    con: duckdb.DuckDBPyConnection, canonical_id: str, since: datetime | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Everything that happened with a customer, oldest first, each with the systems it is in;
+    with `limit`, only the newest that many (still oldest first)."""
+    events, where = _events(since)
     newest = f" ORDER BY occurred_at DESC, entity DESC, canonical_id DESC LIMIT {int(limit)}" if limit else ""
     cursor = con.execute(
-        f"SELECT * FROM (SELECT * FROM ({' UNION ALL '.join(parts)}){where}{newest})"
-        " ORDER BY occurred_at, entity, canonical_id",
+        f"SELECT * FROM (SELECT * FROM ({events}){where}{newest}) ORDER BY occurred_at, entity, canonical_id",
         [canonical_id, since] if since else [canonical_id],
     )
     columns = [d[0] for d in cursor.description or []]
@@ -173,14 +177,9 @@ def timeline(
 
 def timeline_size(con: duckdb.DuckDBPyConnection, canonical_id: str, since: datetime | None = None) -> int:
     """How many events a customer's timeline holds."""
-    parts = [
-        f"SELECT {time} AS occurred_at FROM {entity} WHERE customer = $1 AND {time} IS NOT NULL"
-        for entity, time, _kind, _summary in EVENTS
-    ]
-    where = " WHERE occurred_at >= $2" if since else ""
+    events, where = _events(since)
     row = con.execute(
-        f"SELECT count(*) FROM ({' UNION ALL '.join(parts)}){where}",
-        [canonical_id, since] if since else [canonical_id],
+        f"SELECT count(*) FROM ({events}){where}", [canonical_id, since] if since else [canonical_id]
     ).fetchone()
     return int(row[0]) if row else 0
 

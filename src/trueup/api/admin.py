@@ -20,7 +20,13 @@ Event = Literal["finding.opened", "finding.resolved", "run.finished"]
 assert set(EVENTS) == set(Event.__args__)  # type: ignore[attr-defined]
 
 
-class KeyInfo(BaseModel):
+class Stored(BaseModel):
+    """Read from the state store's records as they are."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class KeyInfo(Stored):
     id: str
     name: str
     scope: str
@@ -45,7 +51,7 @@ class IssuedKey(KeyInfo):
     key: str = Field(description="the key itself: shown this once, only its hash is kept")
 
 
-class WebhookInfo(BaseModel):
+class WebhookInfo(Stored):
     id: int
     url: str
     events: list[str]
@@ -66,7 +72,7 @@ class IssuedWebhook(WebhookInfo):
     secret: str = Field(description="signs every delivery (HMAC-SHA256): shown this once")
 
 
-class DeliveryInfo(BaseModel):
+class DeliveryInfo(Stored):
     id: int
     webhook_id: int
     event: str
@@ -80,25 +86,17 @@ class DeliveryInfo(BaseModel):
     payload: Any = None
 
 
-def _key(k: Any) -> dict[str, Any]:
-    return {c: getattr(k, c) for c in KeyInfo.model_fields}
-
-
-def _hook(h: Any) -> dict[str, Any]:
-    return {c: getattr(h, c) for c in WebhookInfo.model_fields}
-
-
 @router.get(
     "/keys", response_model=list[KeyInfo], responses=RESPONSES, summary="API keys (never their secrets)"
 )
-def list_keys(request: Request, principal: Admin) -> list[dict[str, Any]]:
-    return [_key(k) for k in request.app.state.api.state.api_keys()]
+def list_keys(request: Request, principal: Admin) -> list[Any]:
+    return [KeyInfo.model_validate(k) for k in request.app.state.api.state.api_keys()]
 
 
 @router.post(
     "/keys", response_model=IssuedKey, status_code=201, responses=RESPONSES, summary="Make an API key"
 )
-def create_key(request: Request, body: NewKey, principal: Admin) -> dict[str, Any]:
+def create_key(request: Request, body: NewKey, principal: Admin) -> BaseModel:
     api = request.app.state.api
     request.state.write = True
     unknown = [s for s in body.systems or [] if s not in api.workspace.config.systems]
@@ -106,16 +104,16 @@ def create_key(request: Request, body: NewKey, principal: Admin) -> dict[str, An
         raise ApiError(422, f"no system {', '.join(unknown)}")
     issued = api.state.create_key(body.name, body.scope, f"api:{principal.name}", pii=body.pii,
                                   systems=body.systems, rate_per_minute=body.rate_per_minute)  # fmt: skip
-    return {**_key(issued.key), "key": issued.token}
+    return IssuedKey(**KeyInfo.model_validate(issued.key).model_dump(), key=issued.token)
 
 
 @router.post(
     "/keys/{key_id}/revoke", response_model=KeyInfo, responses=RESPONSES, summary="Revoke an API key"
 )
-def revoke_key(request: Request, key_id: str, principal: Admin) -> dict[str, Any]:
+def revoke_key(request: Request, key_id: str, principal: Admin) -> BaseModel:
     request.state.write = True
     try:
-        return _key(request.app.state.api.state.revoke_key(key_id))
+        return KeyInfo.model_validate(request.app.state.api.state.revoke_key(key_id))
     except ApiKeyError as exc:
         raise ApiError(404, str(exc)) from None
 
@@ -123,13 +121,13 @@ def revoke_key(request: Request, key_id: str, principal: Admin) -> dict[str, Any
 @router.get(
     "/webhooks", response_model=list[WebhookInfo], responses=RESPONSES, summary="Webhook subscriptions"
 )
-def list_webhooks(request: Request, principal: Admin) -> list[dict[str, Any]]:
-    return [_hook(h) for h in request.app.state.api.state.webhooks()]
+def list_webhooks(request: Request, principal: Admin) -> list[Any]:
+    return [WebhookInfo.model_validate(h) for h in request.app.state.api.state.webhooks()]
 
 
 @router.post("/webhooks", response_model=IssuedWebhook, status_code=201, responses=RESPONSES,
              summary="Subscribe a URL to events")  # fmt: skip
-async def create_webhook(request: Request, body: NewWebhook, principal: Admin) -> dict[str, Any]:
+async def create_webhook(request: Request, body: NewWebhook, principal: Admin) -> BaseModel:
     api = request.app.state.api
     request.state.write = True
     try:
@@ -138,15 +136,15 @@ async def create_webhook(request: Request, body: NewWebhook, principal: Admin) -
         raise ApiError(422, str(exc), "url_refused") from None
     hook = await run_in_threadpool(api.state.create_webhook, body.url, list(body.events), f"api:{principal.name}",
                                    body.allow_private)  # fmt: skip
-    return {**_hook(hook), "secret": hook.secret}
+    return IssuedWebhook(**WebhookInfo.model_validate(hook).model_dump(), secret=hook.secret)
 
 
 @router.post("/webhooks/{webhook_id}/disable", response_model=WebhookInfo, responses=RESPONSES,
              summary="Stop sending to a subscription")  # fmt: skip
-def disable_webhook(request: Request, webhook_id: int, principal: Admin) -> dict[str, Any]:
+def disable_webhook(request: Request, webhook_id: int, principal: Admin) -> BaseModel:
     request.state.write = True
     try:
-        return _hook(request.app.state.api.state.disable_webhook(webhook_id))
+        return WebhookInfo.model_validate(request.app.state.api.state.disable_webhook(webhook_id))
     except WebhookError as exc:
         raise ApiError(404, str(exc)) from None
 
@@ -155,17 +153,17 @@ def disable_webhook(request: Request, webhook_id: int, principal: Admin) -> dict
             summary="The delivery log of a subscription, newest first")  # fmt: skip
 def deliveries(
     request: Request, webhook_id: int, principal: Admin, limit: Annotated[int, Query(ge=1, le=500)] = 100
-) -> list[dict[str, Any]]:
+) -> list[Any]:
     rows = request.app.state.api.state.deliveries(webhook_id, limit)
-    return [{c: getattr(d, c) for c in DeliveryInfo.model_fields} for d in rows]
+    return [DeliveryInfo.model_validate(d) for d in rows]
 
 
 @router.post("/webhooks/deliveries/{delivery_id}/redeliver", response_model=DeliveryInfo, responses=RESPONSES,
              summary="Send a delivery again")  # fmt: skip
-def redeliver(request: Request, delivery_id: int, principal: Admin) -> dict[str, Any]:
+def redeliver(request: Request, delivery_id: int, principal: Admin) -> BaseModel:
     request.state.write = True
     try:
         d = request.app.state.api.state.redeliver(delivery_id)
     except WebhookError as exc:
         raise ApiError(404, str(exc)) from None
-    return {c: getattr(d, c) for c in DeliveryInfo.model_fields}
+    return DeliveryInfo.model_validate(d)

@@ -43,12 +43,10 @@ class Api:
         return self.workspace.as_of()
 
     def ledger(self) -> dict[str, Any] | None:
-        self.snapshot.cursor().close()  # picks up a newer snapshot
-        return self.snapshot.ledger
+        return self.snapshot.published()[1]
 
     def published_run(self) -> str | None:
-        self.snapshot.cursor().close()
-        return self.snapshot.run_id
+        return self.snapshot.published()[0]
 
     def unpublished(self, exc: Exception) -> Exception:
         """What a failed read of the snapshot means: nothing published yet (503), or the error itself."""

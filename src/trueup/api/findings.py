@@ -101,10 +101,6 @@ class Suppress(Action):
     )
 
 
-def _reach(principal: Principal, finding: dict[str, Any]) -> bool:
-    return principal.systems is None or principal.sees([e.get("system") for e in finding["entities"]])
-
-
 @router.get("/findings", response_model=FindingPage, responses=RESPONSES, summary="The findings queue")
 def list_findings(
     request: Request,
@@ -122,11 +118,9 @@ def list_findings(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    systems = tuple(system or ())
-    if principal.systems is not None:  # within the key's reach only
-        systems = tuple(s for s in systems if s in principal.systems) if systems else principal.systems
-        if not systems:
-            return {"items": [], "next_cursor": None}
+    systems = principal.within(tuple(system or ()))
+    if systems is None:
+        return {"items": [], "next_cursor": None}
     filters = queue.Filters(category=tuple(category or ()), check=tuple(check or ()), system=systems,
                             handoff=tuple(handoff or ()), owner=tuple(owner or ()), severity=tuple(severity or ()),
                             state=tuple(state or ()) or ACTIVE)  # fmt: skip
@@ -149,16 +143,16 @@ def _offset(cursor: str | None) -> int:
 @router.get("/findings/{finding_id}", response_model=FindingDetail, responses=RESPONSES,
             summary="One finding: the values in each system, the rule, the cause and the history")  # fmt: skip
 def get_finding(request: Request, finding_id: int, principal: Reader) -> dict[str, Any]:
-    return _detail(request, finding_id, principal)
+    return finding_for(request.app.state.api, finding_id, principal)
 
 
-def _detail(request: Request, finding_id: int, principal: Principal) -> dict[str, Any]:
-    api = request.app.state.api
+def finding_for(api: Any, finding_id: int, principal: Principal) -> dict[str, Any]:
+    """One finding with its rule and history, if it exists and is within the key's reach (else 404)."""
     try:
         data = queue.detail(api.state, api.workspace.root, finding_id)
     except FindingError:
         raise ApiError(404, f"no finding {finding_id}") from None
-    if not _reach(principal, data):
+    if not principal.sees(e.get("system") for e in data["entities"]):
         raise ApiError(404, f"no finding {finding_id}")
     return data
 
@@ -201,12 +195,12 @@ async def _act(request: Request, finding_id: int, action: str, body: Action, pri
 def _apply(request: Request, finding_id: int, action: str, body: Action, principal: Principal,
            options: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     api = request.app.state.api
-    _detail(request, finding_id, principal)  # 404 when it does not exist or is out of the key's reach
+    finding_for(api, finding_id, principal)  # 404 when it does not exist or is out of the key's reach
     try:
         api.state.act([finding_id], action, actor=f"api:{principal.name}", reason=body.reason, **options)
     except FindingError as exc:
         raise ApiError(409, str(exc), "invalid_transition") from None
-    return FindingDetail.model_validate(_detail(request, finding_id, principal)).model_dump(mode="json")
+    return FindingDetail.model_validate(finding_for(api, finding_id, principal)).model_dump(mode="json")
 
 
 IdempotencyKey = Annotated[

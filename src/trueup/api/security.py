@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -20,6 +20,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from trueup.api.errors import ApiError
 from trueup.state.keys import SCOPES
+from trueup.state.models import ApiKey
 
 RANK = {"public": -1, **{s: i for i, s in enumerate(SCOPES)}}
 _bearer = HTTPBearer(auto_error=False, description="An API key from `trueup keys create`.")
@@ -40,9 +41,22 @@ class Principal:
     def may(self, scope: str) -> bool:
         return RANK[self.scope] >= RANK[scope]
 
-    def sees(self, systems: list[str] | tuple[str, ...] | None) -> bool:
+    def sees(self, systems: Iterable[str | None] | None) -> bool:
         """Whether a record held by these systems is within the key's reach."""
         return self.systems is None or bool(set(systems or ()) & set(self.systems))
+
+    def within(self, systems: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The systems a query may filter by: those asked for (all when none), within the key's
+        reach; None when nothing asked for is within it."""
+        if self.systems is None:
+            return systems
+        narrowed = tuple(s for s in systems if s in self.systems) if systems else self.systems
+        return narrowed or None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> Principal:
+        return cls(key.id, key.name, key.scope, key.pii, tuple(key.systems) if key.systems else None,
+                   key.rate_per_minute)  # fmt: skip
 
 
 ANONYMOUS = Principal("", "anonymous", "public", False, None, 0)
@@ -93,8 +107,7 @@ def requires(scope: str) -> Callable[..., Awaitable[Principal]]:
         key = await api.authenticate(token)
         if key is None:
             raise ApiError(401, "this API key is unknown or revoked", headers=CHALLENGE)
-        principal = Principal(key.id, key.name, key.scope, key.pii, tuple(key.systems) if key.systems else None,
-                              key.rate_per_minute)  # fmt: skip
+        principal = Principal.of(key)
         request.state.principal = principal
         if not principal.may(scope):
             raise ApiError(403, f"this route needs a key with the {scope} scope; this key has {key.scope}")

@@ -95,40 +95,42 @@ def show(finding_id: Annotated[int, typer.Argument(help="The finding's id.")], w
          as_json: JsonOption = False) -> None:  # fmt: skip
     """One finding: the values in each system side by side, the rule, the owner and the history."""
     from trueup import findings as queue
-    from trueup.checks.registry import find
 
     store = _store(workspace)
     try:
-        data = queue.detail(store, Path(workspace).resolve(), finding_id)
-        finding = store.findings_by_id([finding_id])[0]
+        f = queue.detail(store, Path(workspace).resolve(), finding_id)
     finally:
         store.close()
-    history = data["history"]
-    check = find(Path(workspace).resolve(), finding.check)
     if as_json:
-        print_json(data)
+        print_json(f)
         return
-    out.print(f"[bold]#{finding.id}[/] {finding.title}", highlight=False)
+    out.print(f"[bold]#{f['id']}[/] {f['title']}", highlight=False)
     fields = [
-        ("state", finding.state + (f" until {finding.suppressed_until:%Y-%m-%d}" if finding.suppressed_until else "")),
-        ("severity", finding.severity), ("category", finding.category), ("check", finding.check),
-        ("owner", finding.owner), ("assignee", finding.assignee), ("handoff", finding.handoff), ("field", finding.field),
-        ("money at stake", _money(finding.money)), ("manual work", f"{finding.minutes:g} minutes"),
-        ("cause", f"{finding.cause}: {finding.cause_reason}"), ("detail", finding.detail),
-        ("first seen", f"{finding.first_seen:%Y-%m-%d %H:%M} (run {finding.first_run})"),
-        ("last seen", f"{finding.last_seen:%Y-%m-%d %H:%M} (run {finding.last_run})"),
+        ("state", f["state"] + (f" until {f['suppressed_until'][:10]}" if f["suppressed_until"] else "")),
+        ("severity", f["severity"]), ("category", f["category"]), ("check", f["check"]), ("owner", f["owner"]),
+        ("assignee", f["assignee"]), ("handoff", f["handoff"]), ("field", f["field"]),
+        ("money at stake", _money(f["money"])), ("manual work", f"{f['minutes']:g} minutes"),
+        ("cause", f"{f['cause']}: {f['cause_reason']}"), ("detail", f["detail"]),
+        ("first seen", f"{_moment(f['first_seen'])} (run {f['first_run']})"),
+        ("last seen", f"{_moment(f['last_seen'])} (run {f['last_run']})"),
     ]  # fmt: skip
     print_rows(["", ""], [[k, v] for k, v in fields if v not in (None, "")])
     print_rows(["entity", "system", "source id", "canonical id"],
-               [[e["entity"], e.get("system"), e.get("source_id"), e.get("canonical_id")] for e in finding.entities],
+               [[e["entity"], e.get("system"), e.get("source_id"), e.get("canonical_id")] for e in f["entities"]],
                title="Records")  # fmt: skip
-    values = finding.values
+    values = f["values"]
     if isinstance(values, dict) and values:
         print_rows(["", "value"], [[k, _plain(v)] for k, v in values.items()], title="Values")
-    if check:
-        out.print(f"[bold]Rule[/] ({check.name}): {check.description}")
+    if f["rule"]:
+        out.print(f"[bold]Rule[/] ({f['check']}): {f['rule']}")
     print_rows(["at", "actor", "action", "state", "reason"],
-               [[h["at"][:16], h["actor"], h["action"], h["to_state"], h["reason"]] for h in history], title="History")  # fmt: skip
+               [[h["at"][:16], h["actor"], h["action"], h["to_state"], h["reason"]] for h in f["history"]],
+               title="History")  # fmt: skip
+
+
+def _moment(iso: str) -> str:
+    """An ISO time as people read it: 2026-11-20 18:00."""
+    return iso[:16].replace("T", " ")
 
 
 def _plain(value: Any) -> str:

@@ -20,15 +20,16 @@ from starlette.concurrency import run_in_threadpool
 from trueup import findings as queue
 from trueup.api import customers
 from trueup.api.errors import ApiError
+from trueup.api.findings import finding_for
 from trueup.api.records import rows
 from trueup.api.security import Anyone
 from trueup.checks import CATEGORIES, currency_sign
 from trueup.dashboard.session import COOKIE, Operator, Refused, Viewer, Visitor, check_csrf
 from trueup.errors import TrueupError
-from trueup.report import charts
+from trueup.report import charts, formats
 from trueup.report.ledger import CATEGORY_LABELS
 from trueup.report.model import Ledger
-from trueup.state.findings import ACTIONS, ACTIVE, STATES, FindingError
+from trueup.state.findings import ACTIONS, ACTIVE, STATES
 
 STATIC = Path(__file__).parent / "static"
 ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
@@ -38,10 +39,7 @@ router = APIRouter(include_in_schema=False)
 _env = Environment(
     loader=PackageLoader("trueup.dashboard", "templates"), autoescape=select_autoescape(default=True)
 )
-_env.filters["money"] = lambda v, sign="$": (
-    "–" if v is None else f"{'-' if float(v) < 0 else ''}{sign}{abs(float(v)):,.0f}"
-)
-_env.filters["words"] = lambda v: str(v or "").replace("_", " ")
+_env.filters.update(formats.FILTERS)
 _env.filters["when"] = lambda v: (
     "" if v is None else (v if isinstance(v, str) else v.strftime("%Y-%m-%d %H:%M"))
 )
@@ -140,16 +138,18 @@ def findings_page(
 ) -> HTMLResponse:
     api = request.app.state.api
     principal = visitor.principal
-    systems: tuple[str, ...] = (system,) if system else ()
-    if principal.systems is not None:
-        systems = tuple(s for s in (systems or principal.systems) if s in principal.systems) or ("-",)
+    systems = principal.within((system,) if system else ())
     filters = queue.Filters(
-        category=(category,) if category else (), severity=(severity,) if severity else (), system=systems,
+        category=(category,) if category else (), severity=(severity,) if severity else (),
+        system=systems or (),
         handoff=(handoff,) if handoff else (), owner=(owner,) if owner else (),
         state=(state,) if state else ACTIVE,
     )  # fmt: skip
     order = sort if sort in ("queue", "money", "age") else "queue"
-    found = queue.select(api.state, filters, limit=PAGE + 1, offset=(page - 1) * PAGE, order=order)
+    found = (
+        [] if systems is None  # nothing asked for is within the key's reach
+        else queue.select(api.state, filters, limit=PAGE + 1, offset=(page - 1) * PAGE, order=order)
+    )  # fmt: skip
     chosen = {"category": category, "severity": severity, "system": system, "handoff": handoff, "owner": owner,
               "state": state, "sort": order}  # fmt: skip
     ledger = _ledger(request)
@@ -162,16 +162,7 @@ def findings_page(
 
 
 def _finding(request: Request, finding_id: int, visitor: Visitor) -> dict[str, Any]:
-    api = request.app.state.api
-    try:
-        data = queue.detail(api.state, api.workspace.root, finding_id)
-    except FindingError:
-        raise ApiError(404, f"no finding {finding_id}") from None
-    if visitor.principal.systems is not None and not visitor.principal.sees(
-        [e.get("system") for e in data["entities"]]
-    ):
-        raise ApiError(404, f"no finding {finding_id}")
-    return data
+    return finding_for(request.app.state.api, finding_id, visitor.principal)
 
 
 @router.get("/findings/{finding_id}")

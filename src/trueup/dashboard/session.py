@@ -52,8 +52,7 @@ def signed_in(scope: str) -> Callable[..., Awaitable[Visitor]]:
         if found is None:
             raise SignIn(_back_to(request))
         key, csrf = found
-        principal = Principal(key.id, key.name, key.scope, key.pii, tuple(key.systems) if key.systems else None,
-                              key.rate_per_minute)  # fmt: skip
+        principal = Principal.of(key)
         request.state.principal = principal
         if RANK[principal.scope] < RANK[scope]:
             raise Refused(f"this needs a key with the {scope} scope; yours has {principal.scope}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from trueup.report.formats import count, hours, money, pct
 from trueup.report.model import ColumnCorrections, HandoffLedger, Ledger
 
 WIDTH = 960
@@ -52,27 +53,6 @@ def all_charts(ledger: Ledger, sign: str) -> dict[str, Markup]:
         "heat": heat(ledger),
         "costs": costs(ledger, sign),
     }
-
-
-# -- formatting: the report's filters (trueup.report.render), repeated to keep this module standalone
-
-
-def money(value: float | None, sign: str) -> str:
-    if value is None:
-        return "–"
-    return f"{'-' if value < 0 else ''}{sign}{abs(value):,.0f}"
-
-
-def count(value: int) -> str:
-    return f"{value:,}"
-
-
-def hours(value: float) -> str:
-    return f"{value:,.1f}"
-
-
-def pct(value: float) -> str:
-    return f"{value * 100:.1f}%"
 
 
 # -- SVG pieces

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from trueup.checks import currency_sign
-from trueup.report import charts
+from trueup.report import charts, formats
 from trueup.report.model import Ledger
 
 FILES = ("index.html", "report.md", "report.json")
@@ -64,17 +64,5 @@ def _env(autoescape: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["money"] = _money
-    env.filters["hours"] = lambda v: f"{v:,.1f}"
-    env.filters["count"] = lambda v: f"{v:,}"
-    env.filters["pct"] = lambda v: f"{v * 100:.1f}%"
-    env.filters["words"] = lambda v: str(v).replace("_", " ")
-    env.filters["days"] = lambda v: "" if v is None else f"{v:,.0f} d"
+    env.filters.update(formats.FILTERS)
     return env
-
-
-def _money(value: float | None, sign: str = "$", cents: bool = False) -> str:
-    if value is None:
-        return "–"
-    text = f"{abs(value):,.2f}" if cents else f"{abs(value):,.0f}"
-    return f"{'-' if value < 0 else ''}{sign}{text}"

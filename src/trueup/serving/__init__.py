@@ -100,12 +100,21 @@ class Snapshot:
         self.ledger: dict[str, Any] | None = None
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        stamp = self._stat()
         with self._lock:
-            if self._con is None or stamp != self._stamp:
-                self._open(stamp)
+            self._refresh()
             assert self._con is not None
             return self._con.cursor()
+
+    def published(self) -> tuple[str | None, dict[str, Any] | None]:
+        """The run the snapshot is of, and its ledger (a newer snapshot is opened first)."""
+        with self._lock:
+            self._refresh()
+            return self.run_id, self.ledger
+
+    def _refresh(self) -> None:
+        stamp = self._stat()
+        if self._con is None or stamp != self._stamp:
+            self._open(stamp)
 
     @property
     def available(self) -> bool:
