@@ -37,17 +37,21 @@ class Filters:
 
 
 def select(
-    store: Findings, filters: Filters, limit: int | None = None, offset: int = 0, order: str = "queue"
-) -> list[Finding]:
+    store: Findings, filters: Filters, limit: int | None = None, offset: int = 0, order: str = "queue",
+    preview: bool = False,
+) -> list[Any]:  # fmt: skip
     """The findings that pass the filters, in queue order by default (newest first, then costliest,
-    then most severe: what to look at this morning); the state store filters, orders and pages."""
+    then most severe: what to look at this morning); the state store filters, orders and pages.
+    With `preview`, each finding's list of records is left unread: pass them to `public(f, preview=True)`."""
     return store.findings(
         filters.state, systems=filters.system, people=filters.owner, order=order, offset=offset, limit=limit,
-        **filters.columns(),
+        preview=preview, **filters.columns(),
     )  # fmt: skip
 
 
-def public(f: Finding) -> dict[str, Any]:
+def public(f: Finding | Any, preview: bool = False) -> dict[str, Any]:
+    """A finding in the public shape; with `preview`, `entities` holds the first few records it is
+    about (`entity_count` says how many there are) instead of all of them."""
     return {
         "id": f.id,
         "check": f.check,
@@ -64,7 +68,8 @@ def public(f: Finding) -> dict[str, Any]:
         "minutes": f.minutes,
         "cause": f.cause,
         "cause_reason": f.cause_reason,
-        "entities": f.entities,
+        "entities": (f.entities_preview or []) if preview else f.entities,
+        "entity_count": f.entity_count,
         "values": f.values,
         "first_seen": f.first_seen.isoformat(),
         "last_seen": f.last_seen.isoformat(),

@@ -166,9 +166,13 @@ def timeline(
     """Everything that happened with a customer, oldest first, each with the systems it is in;
     with `limit`, only the newest that many (still oldest first)."""
     events, where = _events(since)
-    newest = f" ORDER BY occurred_at DESC, entity DESC, canonical_id DESC LIMIT {int(limit)}" if limit else ""
+    newest = (
+        f" ORDER BY occurred_at DESC, entity DESC, canonical_id DESC, kind DESC LIMIT {int(limit)}"
+        if limit
+        else ""
+    )
     cursor = con.execute(
-        f"SELECT * FROM (SELECT * FROM ({events}){where}{newest}) ORDER BY occurred_at, entity, canonical_id",
+        f"SELECT * FROM (SELECT * FROM ({events}){where}{newest}) ORDER BY occurred_at, entity, canonical_id, kind",
         [canonical_id, since] if since else [canonical_id],
     )
     columns = [d[0] for d in cursor.description or []]

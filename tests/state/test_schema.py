@@ -76,6 +76,37 @@ def test_a_store_at_an_older_revision_is_upgraded_by_alembic(tmp_path: Path) -> 
     assert _schema(old) == _schema(fresh)
 
 
+def test_upgrading_counts_the_records_of_findings_already_stored(tmp_path: Path) -> None:
+    """0009 adds `entity_count` and `entities_preview` and fills them in for the findings there."""
+    import json
+
+    from trueup.state.findings import PREVIEW
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _by_alembic(url, "0008")
+    entities = [{"entity": "job", "system": "fsm", "source_id": f"J-{n}", "canonical_id": None} for n in range(25)]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO findings (fingerprint, \"check\", category, severity, state, title, minutes, cause,"
+                " entities, digest, first_seen, last_seen, first_run, last_run, version) VALUES"
+                " ('f1', 'handoff_stalled', 'silent_sync_failure', 'critical', 'open', 't', 0, 'design', :e,"
+                " 'd', '2026-11-01 00:00:00', '2026-11-01 00:00:00', 'r1', 'r1', 1)"
+            ),
+            {"e": json.dumps(entities)},
+        )
+    engine.dispose()
+    store = StateStore(url)
+    try:
+        (finding,) = store.findings()
+        assert finding.entity_count == 25
+        assert finding.entities_preview == entities[:PREVIEW]
+        assert finding.severity_rank == 2  # critical
+    finally:
+        store.close()
+
+
 @pytest.fixture
 def new_pg_database() -> Iterator[Callable[[], str]]:
     """Empty databases on the real PostgreSQL server, dropped afterwards."""

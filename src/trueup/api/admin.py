@@ -112,10 +112,13 @@ def create_key(request: Request, body: NewKey, principal: Admin) -> BaseModel:
 )
 def revoke_key(request: Request, key_id: str, principal: Admin) -> BaseModel:
     request.state.write = True
+    api = request.app.state.api
     try:
-        return KeyInfo.model_validate(request.app.state.api.state.revoke_key(key_id))
+        revoked = KeyInfo.model_validate(api.state.revoke_key(key_id))
     except ApiKeyError as exc:
         raise ApiError(404, str(exc)) from None
+    api.forget_keys()  # refused at once here; other processes within KEY_TTL
+    return revoked
 
 
 @router.get(

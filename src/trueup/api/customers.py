@@ -8,12 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from trueup import lookup
 from trueup.api.errors import RESPONSES, ApiError
 from trueup.api.masking import mask, mask_value
 from trueup.api.records import RECORDS, rows
 from trueup.api.security import Principal, Reader
+from trueup.serving.customers import CustomerStore
 
 
 class FieldSource(BaseModel):
@@ -90,35 +92,42 @@ router = APIRouter(prefix="/v1", tags=["customers"])
 TIMELINE_LIMIT, MAX_TIMELINE = 200, 5000
 
 
-def _customer(api: Any, canonical_id: str, principal: Principal) -> tuple[Any, dict[str, Any]]:
-    con = api.snapshot.cursor()
-    try:
-        found = rows(con.execute("SELECT * FROM customer WHERE canonical_id = ?", [canonical_id]))
-    except Exception as exc:
-        con.close()
-        raise api.unpublished(exc) from None
-    if not found or not principal.sees(found[0]["systems"]):
-        con.close()
+def _store(api: Any) -> CustomerStore:
+    store = api.snapshot.customers()
+    if store is None:
+        if not api.snapshot.available:
+            raise ApiError(503, "nothing is published yet: run `trueup run` first", "unpublished")
+        raise ApiError(
+            503, "this snapshot was published by an older trueup: run `trueup run` again", "unpublished"
+        )
+    return store
+
+
+def _document(api: Any, canonical_id: str, principal: Principal) -> tuple[CustomerStore, dict[str, Any]]:
+    store = _store(api)
+    found = store.customer(canonical_id)
+    if found is None or not principal.sees(found["systems"]):
         raise ApiError(404, f"no customer {canonical_id}")
-    return con, found[0]
+    return store, found
 
 
 def explain(api: Any, canonical_id: str, principal: Principal) -> dict[str, Any]:
     """The golden customer, each field's source, the linked records and why, as the key may see them."""
-    con, customer = _customer(api, canonical_id, principal)
-    try:
-        explained = lookup.explain_customer(con, canonical_id)
-    finally:
-        con.close()
+    _, found = _document(api, canonical_id, principal)
     reach = principal.sees
     fields = [
         {**f, "value": f["value"] if principal.pii else mask_value(f["field"], f["value"])}
-        for f in explained.fields
+        for f in found["fields"]
         if f["system"] is None or reach([f["system"]])
     ]
-    records = [mask(r, principal.pii) for r in explained.records if reach([r["system"]])]
-    links = [link for link in explained.links if reach([link["system_a"]]) and reach([link["system_b"]])]
-    return {"customer": mask(customer, principal.pii), "fields": fields, "records": records, "links": links}
+    records = [mask(r, principal.pii) for r in found["records"] if reach([r["system"]])]
+    links = [link for link in found["links"] if reach([link["system_a"]]) and reach([link["system_b"]])]
+    return {
+        "customer": mask(found["customer"], principal.pii),
+        "fields": fields,
+        "records": records,
+        "links": links,
+    }
 
 
 def timeline_of(
@@ -126,12 +135,8 @@ def timeline_of(
 ) -> dict[str, Any]:
     """The newest `limit` events with a customer (oldest first), and how many there are in all."""
     moment = lookup.parse_since(since, api.as_of()) if since else None
-    con, _ = _customer(api, canonical_id, principal)
-    try:
-        events = lookup.timeline(con, canonical_id, moment, limit)
-        total = lookup.timeline_size(con, canonical_id, moment) if len(events) >= limit else len(events)
-    finally:
-        con.close()
+    store, _ = _document(api, canonical_id, principal)
+    events, total = store.timeline(canonical_id, moment, limit)
     return {
         "customer": canonical_id, "since": moment, "total": total,
         "events": [e for e in events if principal.sees(e["systems"])],
@@ -169,7 +174,9 @@ def search_hits(api: Any, q: str, principal: Principal) -> dict[str, Any]:
 
 @router.get("/customers/{canonical_id}", response_model=CustomerDetail, responses=RESPONSES,
             summary="A customer: the golden record, each field's source, the linked records and why")  # fmt: skip
-def get_customer(request: Request, canonical_id: str, principal: Reader) -> dict[str, Any]:
+async def get_customer(request: Request, canonical_id: str, principal: Reader) -> dict[str, Any]:
+    # In the event loop, not a worker thread: one SQLite B-tree read of a file that never changes
+    # (well under a millisecond) costs less than the hop to a thread and back.
     detail = explain(request.app.state.api, canonical_id, principal)
     if principal.pii:
         request.state.pii_read = True
@@ -178,7 +185,7 @@ def get_customer(request: Request, canonical_id: str, principal: Reader) -> dict
 
 @router.get("/customers/{canonical_id}/timeline", response_model=Timeline, responses=RESPONSES,
             summary="Every interaction with a customer across systems, oldest first")  # fmt: skip
-def get_timeline(
+async def get_timeline(
     request: Request,
     canonical_id: str,
     principal: Reader,
@@ -189,7 +196,9 @@ def get_timeline(
         int, Query(ge=1, le=MAX_TIMELINE, description="the newest this many events")
     ] = TIMELINE_LIMIT,
 ) -> dict[str, Any]:
-    return timeline_of(request.app.state.api, canonical_id, since, principal, limit)
+    if limit <= TIMELINE_LIMIT:  # in the event loop, as above: an index range read of at most 200 rows
+        return timeline_of(request.app.state.api, canonical_id, since, principal, limit)
+    return await run_in_threadpool(timeline_of, request.app.state.api, canonical_id, since, principal, limit)
 
 
 @router.get("/search", response_model=SearchResult, responses=RESPONSES,

@@ -54,7 +54,11 @@ class Finding(BaseModel):
     minutes: float
     cause: str
     cause_reason: str | None = None
-    entities: list[EntityRef]
+    entities: list[EntityRef] = Field(
+        description="the records it is about; in a page of the queue only the first few (`entity_count` says "
+        "how many there are, `GET /v1/findings/{id}` lists them all)"
+    )
+    entity_count: int = Field(description="how many records it is about")
     values: Any = None
     first_seen: datetime
     last_seen: datetime
@@ -102,7 +106,7 @@ class Suppress(Action):
 
 
 @router.get("/findings", response_model=FindingPage, responses=RESPONSES, summary="The findings queue")
-def list_findings(
+async def list_findings(
     request: Request,
     principal: Reader,
     category: Annotated[list[str] | None, Query(description=f"any of: {', '.join(CATEGORIES)}")] = None,
@@ -125,9 +129,10 @@ def list_findings(
                             handoff=tuple(handoff or ()), owner=tuple(owner or ()), severity=tuple(severity or ()),
                             state=tuple(state or ()) or ACTIVE)  # fmt: skip
     start = _offset(cursor)
-    found = queue.select(request.app.state.api.state, filters, limit=limit + 1, offset=start)
+    api = request.app.state.api
+    found = await api.read(queue.select, api.state, filters, limit=limit + 1, offset=start, preview=True)
     more = len(found) > limit
-    items = [queue.public(f) for f in found[:limit]]
+    items = [queue.public(f, preview=True) for f in found[:limit]]
     return {"items": items, "next_cursor": encode_cursor(str(start + limit)) if more else None}
 
 
@@ -142,8 +147,9 @@ def _offset(cursor: str | None) -> int:
 
 @router.get("/findings/{finding_id}", response_model=FindingDetail, responses=RESPONSES,
             summary="One finding: the values in each system, the rule, the cause and the history")  # fmt: skip
-def get_finding(request: Request, finding_id: int, principal: Reader) -> dict[str, Any]:
-    return finding_for(request.app.state.api, finding_id, principal)
+async def get_finding(request: Request, finding_id: int, principal: Reader) -> dict[str, Any]:
+    api = request.app.state.api
+    return await api.read(finding_for, api, finding_id, principal)
 
 
 def finding_for(api: Any, finding_id: int, principal: Principal) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def run(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the pipeline: ingest, map, link, resolve, check and report, recording the run."""
+    """Run the pipeline: ingest, map, link, resolve, check, report and publish, recording the run."""
     from trueup import pipeline
     from trueup.cli.progress import RichProgress
     from trueup.errors import TrueupError

@@ -21,9 +21,7 @@ def serve(
     """Serve the dashboard (at /) and the API (under /v1) over the last published run."""
     import os
 
-    import uvicorn
-
-    from trueup.api import create_app
+    from trueup.api import create_app, listen
     from trueup.workspace import Workspace
 
     ws = Workspace.open(workspace)
@@ -41,8 +39,7 @@ def serve(
         " Sign in with a key from [bold]trueup keys create[/]."
     )
     os.environ["TRUEUP_WORKSPACE"] = str(ws.root)
-    uvicorn.run("trueup.api.server:app", host=host, port=port, workers=workers, log_level="warning",
-                access_log=False)  # fmt: skip
+    listen.run(host, port, workers)
 
 
 def keys_create(

@@ -148,7 +148,8 @@ def findings_page(
     order = sort if sort in ("queue", "money", "age") else "queue"
     found = (
         [] if systems is None  # nothing asked for is within the key's reach
-        else queue.select(api.state, filters, limit=PAGE + 1, offset=(page - 1) * PAGE, order=order)
+        else queue.select(api.state, filters, limit=PAGE + 1, offset=(page - 1) * PAGE, order=order,
+                          preview=True)
     )  # fmt: skip
     chosen = {"category": category, "severity": severity, "system": system, "handoff": handoff, "owner": owner,
               "state": state, "sort": order}  # fmt: skip

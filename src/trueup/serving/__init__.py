@@ -6,7 +6,9 @@ clusters, links, the customers' source records, the quarantine, the ledger) into
 the warehouse, `serving-<run id>.duckdb`, and then points `serving.current` at it (a rename, so
 atomic). An API process keeps reading the snapshot it has open until the pointer names a newer
 one, and a run never waits for a reader. Each snapshot has its own path because DuckDB shares one
-database per path within a process: reopening the same path would find the old one.
+database per path within a process: reopening the same path would find the old one. Beside it,
+`serving-<run id>.customers.db` holds each customer's detail and timeline ready for point reads
+(`serving.customers`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import duckdb
 
 from trueup.model import ENTITIES
 from trueup.runtime import StepContext, StepResult
+from trueup.serving import customers
+from trueup.serving.customers import CustomerStore
 from trueup.warehouse import ident, table_exists
 
 # What the API reads, and the columns point lookups filter by (indexed).
@@ -71,14 +75,20 @@ def publish(con: duckdb.DuckDBPyConnection, pointer: Path, run_id: str, ledger: 
         con.execute("INSERT INTO serving.published VALUES (?, ?)", [run_id, ledger])
     finally:
         con.execute("DETACH serving")
+    rows.update(customers.write(con, customers_file(path)))
     os.replace(partial, path)
     named = pointer.with_name(pointer.name + ".partial")
     named.write_text(path.name)
     os.replace(named, pointer)
-    for old in pointer.parent.glob("serving-*.duckdb"):  # a reader still holding one keeps it until it closes
-        if old != path:
+    keep = {path, customers_file(path)}
+    for old in [*pointer.parent.glob("serving-*.duckdb"), *pointer.parent.glob("serving-*.customers.db")]:
+        if old not in keep:  # a reader still holding one keeps it until it closes
             old.unlink(missing_ok=True)
     return rows
+
+
+def customers_file(snapshot: Path) -> Path:
+    return snapshot.with_name(snapshot.name.removesuffix(".duckdb") + ".customers.db")
 
 
 def _literal(text: str) -> str:
@@ -95,6 +105,7 @@ class Snapshot:
         self.pointer = pointer
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._customers: CustomerStore | None = None
         self._stamp: tuple[int, int] | None = None
         self.run_id: str | None = None
         self.ledger: dict[str, Any] | None = None
@@ -104,6 +115,15 @@ class Snapshot:
             self._refresh()
             assert self._con is not None
             return self._con.cursor()
+
+    def customers(self) -> CustomerStore | None:
+        """The customers' details and timelines of the snapshot (None: nothing published, or a
+        snapshot written before trueup published them). Lock-free unless a newer one is published:
+        every customer read asks."""
+        if self._con is None or self._stat() != self._stamp:
+            with self._lock:
+                self._refresh()
+        return self._customers
 
     def published(self) -> tuple[str | None, dict[str, Any] | None]:
         """The run the snapshot is of, and its ledger (a newer snapshot is opened first)."""
@@ -129,6 +149,7 @@ class Snapshot:
 
     def _open(self, stamp: tuple[int, int] | None) -> None:
         old = self._con
+        self._customers = None  # requests still reading the old one keep it until they are done
         if stamp is None:
             self._con = duckdb.connect(":memory:")
             self.run_id, self.ledger = None, None
@@ -138,6 +159,8 @@ class Snapshot:
             row = self._con.execute("SELECT run_id, ledger FROM published").fetchone()
             self.run_id = row[0] if row else None
             self.ledger = json.loads(row[1]) if row and row[1] else None
+            if customers_file(path).exists():
+                self._customers = CustomerStore(customers_file(path))
         self._stamp = stamp
         if old is not None:
             old.close()
@@ -147,3 +170,6 @@ class Snapshot:
             if self._con is not None:
                 self._con.close()
                 self._con = None
+            if self._customers is not None:
+                self._customers.close()
+                self._customers = None

@@ -22,11 +22,11 @@ from sqlalchemy import (
     JSON,
     Connection,
     DateTime,
+    Engine,
     Numeric,
     String,
     Table,
     bindparam,
-    case,
     func,
     insert,
     or_,
@@ -44,6 +44,7 @@ STATES = ("open", "acknowledged", "resolved", "auto_resolved", "suppressed", "re
 ACTIVE = ("open", "acknowledged", "suppressed", "reopened")  # what a run still expects to find
 GONE = ("resolved", "auto_resolved")
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+PREVIEW = 10  # records a page of the queue shows of each finding (all of them: one finding's detail)
 RUN_ACTOR = "trueup"
 
 # A person's action: the states it may start from and the state it leads to (None: unchanged).
@@ -95,6 +96,7 @@ def digest(row: dict[str, Any]) -> str:
 class Findings:
     """The findings workflow; mixed into the state store."""
 
+    engine: Engine
     sessions: sessionmaker[Session]
 
     def sync(self, run_id: str, rows: Iterable[dict[str, Any]], now: datetime | None = None) -> SyncResult:
@@ -251,9 +253,10 @@ class Findings:
                 _announce(s, "finding.resolved", ids)
         return self.findings_by_id(ids)
 
-    def findings_by_id(self, ids: list[int]) -> list[Finding]:
-        with self.sessions() as s:
-            rows = {f.id: f for f in s.scalars(select(Finding).where(Finding.id.in_(ids)))}
+    def findings_by_id(self, ids: list[int]) -> list[Any]:
+        """These findings, in this order (those that exist), as light rows with the ORM's names."""
+        with self.engine.connect() as conn:
+            rows = {f.id: f for f in conn.execute(select(FINDINGS).where(FINDINGS.c.id.in_(ids)))}
         return [rows[i] for i in ids if i in rows]
 
     def findings(
@@ -265,15 +268,20 @@ class Findings:
         order: str | None = None,
         offset: int = 0,
         limit: int | None = None,
+        preview: bool = False,
         **columns: Iterable[str],
-    ) -> list[Finding]:
+    ) -> list[Any]:
         """Findings in these states (all when none is given) whose columns hold one of the values
         given for them (`category=["lifecycle_mismatch"]`), about a record of one of `systems`,
         owned by or assigned to one of `people`; in `order`: `queue` (newest, then costliest, then
         most severe first), `money` (costliest first) or `age` (oldest first); `offset`/`limit`
-        page through them. The database does all of it."""
-        with self.sessions() as s:
-            query = select(Finding)
+        page through them. The database does all of it. ORM objects; with `preview`, light rows
+        with the same names but without `entities`, each finding's whole list of records (its
+        `entity_count` and `entities_preview` say enough for a page of the queue)."""
+        with self.engine.connect() if preview else self.sessions() as s:
+            query: Any = (
+                select(*(c for c in FINDINGS.c if c.name != "entities")) if preview else select(Finding)
+            )
             if states:
                 query = query.where(Finding.state.in_(list(states)))
             for name, values in columns.items():
@@ -289,7 +297,7 @@ class Findings:
             if people:
                 query = query.where(or_(Finding.owner.in_(people), Finding.assignee.in_(people)))
             if order:
-                rank = case({name: n for name, n in SEVERITY_RANK.items()}, value=Finding.severity, else_=0)
+                rank = Finding.severity_rank
                 money = Finding.money.desc().nulls_last()  # money at stake is never negative
                 keys: dict[str, tuple[Any, ...]] = {
                     "queue": (Finding.first_seen.desc(), money, rank.desc()),
@@ -303,7 +311,7 @@ class Findings:
                 query = query.offset(offset)
             if limit is not None:
                 query = query.limit(limit)
-            return list(s.scalars(query))
+            return list(s.execute(query) if preview else s.scalars(query))
 
     def active_rows(self) -> list[Any]:
         """Every finding a run still expects, as light rows (no ORM objects): what the ledger adds up."""
@@ -324,12 +332,13 @@ class Findings:
             )
             return {category: int(n) for category, n in s.execute(query)}
 
-    def finding_events(self, finding_id: int | None = None) -> list[FindingEvent]:
-        with self.sessions() as s:
-            query = select(FindingEvent).order_by(FindingEvent.id)
+    def finding_events(self, finding_id: int | None = None) -> list[Any]:
+        """The audit trail, oldest first, as light rows with the ORM's names."""
+        with self.engine.connect() as conn:
+            query = select(EVENTS).order_by(EVENTS.c.id)
             if finding_id is not None:
-                query = query.where(FindingEvent.finding_id == finding_id)
-            return list(s.scalars(query))
+                query = query.where(EVENTS.c.finding_id == finding_id)
+            return list(conn.execute(query))
 
 
 def _announce(s: Session, event: str, ids: list[int]) -> None:
@@ -383,6 +392,9 @@ def _sqlite(value: Any) -> Any:
 
 def _content(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: row.get(k) for k in CONTENT}
+    entities = out["entities"] or []
+    out["entity_count"], out["entities_preview"] = len(entities), entities[:PREVIEW]
+    out["severity_rank"] = SEVERITY_RANK.get(str(out["severity"]), 0)
     if out["money"] is not None:
         out["money"] = Decimal(str(out["money"]))
     return out

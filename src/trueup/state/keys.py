@@ -12,9 +12,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +23,7 @@ from trueup.state.models import ApiAudit, ApiKey, DashboardSession, IdempotentRe
 
 SCOPES = ("read", "operate", "admin")  # each includes the ones before it
 PREFIX = "tu_"
+KEYS = cast(Table, ApiKey.__table__)
 
 
 class ApiKeyError(TrueupError):
@@ -50,6 +51,7 @@ def _hash(secret: str) -> str:
 
 
 class Keys:
+    engine: Engine
     sessions: sessionmaker[Session]
 
     def create_key(
@@ -93,11 +95,11 @@ class Keys:
         key_id, _, secret = token[len(PREFIX) :].partition("_")
         if not key_id or not secret:
             return None
-        with self.sessions() as s:
-            key = s.get(ApiKey, key_id)
-        if key is None or key.revoked_at is not None:
+        with self.engine.connect() as conn:  # every request asks: a plain query, no ORM session
+            row = conn.execute(select(KEYS).where(KEYS.c.id == key_id)).first()
+        if row is None or row.revoked_at is not None:
             return None
-        return key if hmac.compare_digest(key.secret_hash, _hash(secret)) else None
+        return ApiKey(**row._mapping) if hmac.compare_digest(row.secret_hash, _hash(secret)) else None
 
     # --- dashboard sessions ------------------------------------------------------------------
 
@@ -128,12 +130,15 @@ class Keys:
                 s.delete(held)
 
     def audit(self, key_id: str, method: str, path: str, status: int, kind: str) -> None:
+        self.audit_many(
+            [{"at": datetime.now(UTC), "key_id": key_id, "method": method, "path": path, "status": status,
+              "kind": kind}]
+        )  # fmt: skip
+
+    def audit_many(self, rows: list[dict[str, Any]]) -> None:
+        """Audit rows (`at`, `key_id`, `method`, `path`, `status`, `kind`), in one transaction."""
         with self.sessions() as s, s.begin():
-            s.execute(
-                insert(ApiAudit).values(
-                    at=datetime.now(UTC), key_id=key_id, method=method, path=path, status=status, kind=kind
-                )
-            )
+            s.execute(insert(ApiAudit), rows)
 
     def audit_log(self, limit: int = 100) -> list[ApiAudit]:
         with self.sessions() as s:

@@ -109,8 +109,11 @@ class Finding(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     fingerprint: Mapped[str] = mapped_column(String(32), unique=True)
     check: Mapped[str] = mapped_column(String(64), index=True)
-    category: Mapped[str] = mapped_column(String(40), index=True)
+    category: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(10))
+    severity_rank: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )  # info 0, warning 1, critical 2
     state: Mapped[str] = mapped_column(String(20), index=True)  # see FINDING_STATES
     title: Mapped[str] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
@@ -123,6 +126,9 @@ class Finding(Base):
     cause: Mapped[str] = mapped_column(String(20))
     cause_reason: Mapped[str | None] = mapped_column(Text)
     entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # how many records it is about and the first few: what a page of the queue shows of them
+    entity_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    entities_preview: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     values: Mapped[Any] = mapped_column(JSON, nullable=True)
     digest: Mapped[str] = mapped_column(String(32))  # of what the check said, to see it change
     suppressed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -132,8 +138,12 @@ class Finding(Base):
     last_run: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every change of state
 
-    __table_args__ = (  # the queue's order, so a page reads its rows in order instead of sorting them all
-        Index("ix_findings_queue", first_seen.desc(), money.desc()),
+    _QUEUE_ORDER = (first_seen.desc(), money.desc(), severity_rank.desc(), id, state)
+    # The queue's order, overall and per category, so a page reads its rows in order instead of
+    # sorting them all; the state last, so a page filters by it as it walks, without reading rows.
+    __table_args__ = (
+        Index("ix_findings_queue", *_QUEUE_ORDER),
+        Index("ix_findings_category_queue", category, *_QUEUE_ORDER),
     )
 
 

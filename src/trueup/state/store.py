@@ -32,15 +32,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+POOL_SIZE = 40
+
+
 class StateStore(LinkDecisions, Findings, Keys, Webhooks):
     """Run history, link decisions, the findings workflow, API keys and the API's audit log."""
 
     def __init__(self, url: str):
         self.url = engine_url(url)
-        self.engine: Engine = create_engine(self.url)
+        # As many pooled connections as the API's worker threads (anyio's 40): past the pool's
+        # size each request opened a new connection, a tenth of a small read's time on SQLite.
+        self.engine: Engine = create_engine(self.url, pool_size=POOL_SIZE, max_overflow=10)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.embedded = self.engine.dialect.name == "sqlite"  # a file on this machine, not a server
         self.migrate()
 
     def migrate(self) -> None:
