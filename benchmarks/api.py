@@ -42,7 +42,7 @@ time, so its latency is what that read costs the server, with no queueing.
 
 Goals (the issue): p95 under 50 ms, at least 500 requests/s on 2 cores, no errors.
 
-16,000 requests a contender by default: 11 s at the 1,500 requests/s trueup answers with two
+16,000 requests a contender by default: 12 s at the 1,400 requests/s trueup answers with two
 workers on `large`.
 
     python benchmarks/api.py [--size large] [--requests 16000] [--workers 1,2] [--alone 100]
