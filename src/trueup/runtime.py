@@ -35,6 +35,7 @@ class StepContext:
     started_at: datetime
     progress: Progress = field(default_factory=QuietProgress)
     state: StateStore | None = None  # what people decided (link decisions, later findings)
+    checks: tuple[str, ...] | None = None  # the check step runs only these (None: every check)
 
     def new_load_id(self) -> str:
         return uuid.uuid4().hex[:12]

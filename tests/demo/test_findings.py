@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 from typer.testing import CliRunner
 
+from trueup.checks import all_checks
 from trueup.checks.definition import CATEGORIES
 from trueup.cli.app import app
 from trueup.evaluation import evaluate, read_truth
@@ -84,6 +85,29 @@ def test_a_second_run_on_the_same_data_changes_nothing(
                       for f in found)  # fmt: skip
 
     assert strip(before) == strip(after)
+
+
+def test_a_run_of_some_checks_leaves_the_others_findings_alone(demo: Path, demo_run: duckdb.DuckDBPyConnection,
+                                                              tmp_path: Path) -> None:  # fmt: skip
+    copy = tmp_path / "some"
+    shutil.copytree(demo, copy)
+    before = {f["id"]: f for f in _findings(copy)}
+    result = runner.invoke(app, ["run", "-w", str(copy), "--step", "check", "--check", "job_not_invoiced",
+                                 "--check", "sync_lag", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.output)["steps"][0]["counts"]
+    asked = {"job_not_invoiced", "sync_lag"} | {c.name for c in all_checks(copy) if c.category == "vendor_setting"}
+    assert {k.removeprefix("found.") for k in counts if k.startswith("found.")} == asked
+    assert counts["findings.auto_resolved"] == 0 and counts["findings.opened"] == 0
+    assert counts["findings.changed"] == 0  # the same findings, causes included, as the run of every check
+    after = {f["id"]: f for f in _findings(copy)}
+    assert after.keys() == before.keys()  # nobody else's finding was resolved
+    ran = {f["last_run"] for f in after.values() if f["check"] in asked}
+    others = {f["last_run"] for f in after.values() if f["check"] not in asked}
+    assert len(ran) == 1 and ran.isdisjoint(others)  # seen again by this run, and only they
+    wrong = runner.invoke(app, ["run", "-w", str(copy), "--step", "check", "--check", "no_such_check"])
+    assert wrong.exit_code != 0 and "no check no_such_check" in str(wrong.exception)
+    assert "job_not_invoiced" in str(wrong.exception)
 
 
 def test_eval_prints_precision_and_recall(demo: Path, demo_run: duckdb.DuckDBPyConnection) -> None:

@@ -8,7 +8,6 @@ which keeps each finding's workflow state from run to run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -20,40 +19,58 @@ from trueup.checks.definition import AT_STAKE, CATEGORIES, STAKES, Check
 from trueup.checks.execute import RESULTS, CheckFailed, create_results, finish_results, run_check
 from trueup.checks.registry import all_checks
 from trueup.config.models import Workspace as Config
+from trueup.errors import TerminalError
+from trueup.ingest.base import literal
 from trueup.runtime import StepContext, StepResult
+from trueup.state.findings import Found
 
 __all__ = [
     "AT_STAKE", "CATEGORIES", "REPORTED_FIGURES", "RESULTS", "STAKES",
-    "Check", "CheckFailed", "all_checks", "currency_sign", "run",
+    "Check", "CheckFailed", "all_checks", "chosen", "currency_sign", "run",
 ]  # fmt: skip
 
 
 def run(ctx: StepContext) -> StepResult:
     con, ws = ctx.con, ctx.workspace.config
-    checks = all_checks(ctx.workspace.root)
+    checks = chosen(all_checks(ctx.workspace.root), ctx.checks)
     result = StepResult()
     con.execute("SET TimeZone = ?", [ws.timezone])  # calendar days are the company's
     con.execute("BEGIN TRANSACTION")
     try:
-        context.write(con, ws, ctx.workspace.as_of(), _loads(ctx))
+        context.write(con, ws, ctx.workspace.as_of(), _loads(ctx), needs=" ".join(c.sql for c in checks))
         create_results(con)
         for check in ctx.progress.track(checks, "Checking", total=len(checks)):
             result.counts[f"found.{check.name}"] = run_check(con, check)
         finish_results(con)
         cause.classify(con)
-        rows = _rows(con, ws)
+        found = _found(con, ws, checks)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    result.counts["findings"] = len(rows)
+    result.counts["findings"] = len(found.digests)
     if ctx.state is not None:
-        synced = ctx.state.sync(ctx.run_id, rows)
+        synced = ctx.state.sync(ctx.run_id, found, checks=[c.name for c in checks] if ctx.checks else None)
         for key, value in synced.counts.items():
             result.counts[f"findings.{key}"] = value
         for severity, count in synced.new_by_severity.items():
             result.counts[f"new.{severity}"] = count
     return result
+
+
+def chosen(checks: list[Check], names: tuple[str, ...] | None) -> list[Check]:
+    """The checks a run asked for (all when it named none), with the vendor-setting checks, whose
+    findings are the root cause of others (a finding's cause must not depend on which checks ran);
+    an unknown name is an error that lists them."""
+    if names is None:
+        return checks
+    known = {c.name for c in checks}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise TerminalError(
+            f"no check {', '.join(unknown)}; `trueup checks` lists them: {', '.join(sorted(known))}"
+        )
+    return [c for c in checks if c.name in names or c.category == "vendor_setting"]
 
 
 HISTORY = 10  # runs of load volumes the checks see
@@ -75,24 +92,39 @@ def _loads(ctx: StepContext) -> list[context.LoadRow]:
     return loads
 
 
-def _rows(con: duckdb.DuckDBPyConnection, ws: Config) -> list[dict[str, Any]]:
-    """Every finding of this run as the findings store takes it, with its minutes of manual work."""
+def _found(con: duckdb.DuckDBPyConnection, ws: Config, checks: list[Check]) -> Found:
+    """This run's findings for the findings store: every fingerprint with the digest of what its
+    check said (its row and its minutes of manual work), computed in the warehouse; whole rows are
+    read into Python only for the findings the store asks for (new, changed or back)."""
     minutes = ws.costs.minutes_per_finding
     default = minutes.get("default", 10)
-    cursor = con.execute(
-        f"SELECT check_name AS check, category, severity, fingerprint, title, detail, owner, handoff, field,"
-        f' money, CAST(to_json(entities) AS VARCHAR) AS entities, CAST("values" AS VARCHAR) AS "values",'
-        f" cause, cause_reason, md5(CAST(to_json(r) AS VARCHAR)) AS digest FROM {RESULTS} r ORDER BY fingerprint"
+    per_check = {c.name: float(minutes.get(c.name, default)) for c in checks}
+    whens = " ".join(f"WHEN {literal(name)} THEN {literal(str(m))}" for name, m in per_check.items())
+    digests = dict(
+        con.execute(
+            f"SELECT fingerprint, md5(md5(CAST(to_json(r) AS VARCHAR)) || '|' || CASE check_name {whens} END)"
+            f" FROM {RESULTS} r"
+        ).fetchall()
     )
-    names = [d[0] for d in cursor.description]
-    rows = []
-    for raw in cursor.fetchall():
-        row = dict(zip(names, raw, strict=True))
-        row["entities"] = json.loads(row["entities"])
-        row["values"] = None if row["values"] is None else json.loads(row["values"])
-        row["minutes"] = float(minutes.get(row["check"], default))
-        row["digest"] = hashlib.md5(
-            f"{row['digest']}|{row['minutes']}".encode()
-        ).hexdigest()  # what the check said
-        rows.append(row)
-    return rows
+
+    def fetch(fingerprints: list[str]) -> list[dict[str, Any]]:
+        if not fingerprints:
+            return []
+        cursor = con.execute(
+            f"SELECT check_name AS check, category, severity, fingerprint, title, detail, owner, handoff, field,"
+            f' money, CAST(to_json(entities) AS VARCHAR) AS entities, CAST("values" AS VARCHAR) AS "values",'
+            f" cause, cause_reason FROM {RESULTS} WHERE fingerprint IN (SELECT unnest(?::VARCHAR[]))",
+            [fingerprints],
+        )
+        names = [d[0] for d in cursor.description]
+        rows = []
+        for raw in cursor.fetchall():
+            row = dict(zip(names, raw, strict=True))
+            row["entities"] = json.loads(row["entities"])
+            row["values"] = None if row["values"] is None else json.loads(row["values"])
+            row["minutes"] = per_check[row["check"]]
+            row["digest"] = digests[row["fingerprint"]]
+            rows.append(row)
+        return rows
+
+    return Found(digests, fetch)

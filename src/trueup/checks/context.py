@@ -14,11 +14,11 @@ user's own) is plain SQL with its thresholds joined in rather than pasted in:
 - `config.retired`, `config.reported`, `config.statuses`.
 - `config.loads`: the rows in every source table after each of the last runs that ingested.
 
-It also builds, as temporary tables the checks of the run see: `records_<entity>`, every
-system's staged rows (spreadsheets included) with the record's canonical id and its references
-made canonical, the form most checks start from; and `field_values`, every field of every record
-as text with the normal form it is compared by. And one table the report reads too:
-`reported_figures`, each declared figure beside the same figure recomputed from golden records.
+Most checks start from `records_<entity>`, every system's staged rows (spreadsheets included)
+with the record's canonical id and its references made canonical, which the resolve step writes.
+This module builds, as a temporary table the checks of the run see, `field_values`: every field
+of every record as text with the normal form it is compared by. And one table the report reads
+too: `reported_figures`, each declared figure beside the same figure recomputed from golden records.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from trueup.config.models import owner_of
 from trueup.errors import TerminalError
 from trueup.ingest.base import literal
 from trueup.model import COPIES, ENTITIES, Kind
-from trueup.resolve import member_sql
+from trueup.resolve import records_table
 from trueup.warehouse import RAW_SCHEMA, columns, ident, raw_table, table_exists
 
 SCHEMA = "config"
@@ -53,10 +53,24 @@ def source_column(expr: str) -> str | None:
 LoadRow = tuple[str, datetime, str, str, int]  # run id, when it started, system, source table, rows
 
 
-def write(con: duckdb.DuckDBPyConnection, ws: Config, as_of: datetime, loads: Sequence[LoadRow] = ()) -> None:
+def write(
+    con: duckdb.DuckDBPyConnection,
+    ws: Config,
+    as_of: datetime,
+    loads: Sequence[LoadRow] = (),
+    needs: str | None = None,
+) -> None:
+    """The declarations as `config.*` tables, and the tables checks share. `needs` (the SQL of the
+    checks that will run) leaves out `field_values` and `config.retired_matches` when no check
+    reads them: they cost more than all the job-to-cash checks together."""
     missing = [
         t
-        for t in ("clusters", *(f"staged_{e}" for e in ENTITIES), *ENTITIES)
+        for t in (
+            "clusters",
+            *(f"staged_{e}" for e in ENTITIES),
+            *ENTITIES,
+            *(records_table(e) for e in ENTITIES),
+        )
         if not table_exists(con, "main", t)
     ]
     if missing:
@@ -132,11 +146,12 @@ def write(con: duckdb.DuckDBPyConnection, ws: Config, as_of: datetime, loads: Se
         f"CREATE OR REPLACE MACRO {SCHEMA}.capital(x) AS upper(left(x, 1)) || substr(x, 2)"
     )  # job -> Job
     staged = [e for e in ENTITIES if table_exists(con, "main", f"staged_{e}")]
-    for entity in staged:
-        _materialise(con, f"records_{entity}", member_sql(ws, entity, spreadsheets=True))
-    _materialise(con, "field_values", field_values_sql(ws, staged))
+    retired = needs is None or "retired_matches" in needs
+    if retired or needs is None or "field_values" in needs:
+        _materialise(con, "field_values", field_values_sql(ws, staged))
     _field_fill(con, ws, staged)
-    _retired_matches(con, ws)
+    if retired:
+        _retired_matches(con, ws)
     con.execute(f"CREATE OR REPLACE TEMP VIEW payment_reflection AS {PAYMENT_REFLECTION}")
     con.execute(f"CREATE OR REPLACE TABLE {REPORTED_FIGURES} AS {RECOMPUTED}")
 

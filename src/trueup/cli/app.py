@@ -96,6 +96,13 @@ def run(
             " (critical, warning, info): for cron and CI.",
         ),
     ] = None,
+    check: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--check",
+            help="The check step runs only this check (repeatable); other checks' findings stay as they are.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run the pipeline: ingest, map, link, resolve, check, report and publish, recording the run."""
@@ -109,7 +116,7 @@ def run(
     ws = _open(workspace, probe_sources=False)
     show = not as_json and err.is_terminal
     with RichProgress(err, enabled=show) as progress:
-        outcome = pipeline.run(ws, only=step, progress=progress)
+        outcome = pipeline.run(ws, only=step, progress=progress, checks=check)
     if as_json:
         print_json(_outcome_json(outcome))
     else:

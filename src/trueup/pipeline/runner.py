@@ -56,8 +56,16 @@ def select_steps(only: list[str] | None) -> list[Step]:
     return [s for s in STEPS if s.name in only]
 
 
-def run(workspace: Workspace, only: list[str] | None = None, progress: Progress | None = None) -> RunOutcome:
+def run(
+    workspace: Workspace, only: list[str] | None = None, progress: Progress | None = None,
+    checks: list[str] | None = None,
+) -> RunOutcome:  # fmt: skip
+    """Run these steps (all by default) as one recorded run; `checks`: the check step runs only these."""
     steps = select_steps(only)
+    if checks:  # a name that is no check is refused before the run starts
+        from trueup.checks import all_checks, chosen
+
+        chosen(all_checks(workspace.root), tuple(checks))
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     state = StateStore(workspace.state_url)
@@ -74,6 +82,7 @@ def run(workspace: Workspace, only: list[str] | None = None, progress: Progress 
                     started_at=started,
                     progress=progress or QuietProgress(),
                     state=state,
+                    checks=tuple(checks) if checks else None,
                 )
                 for position, step in enumerate(steps):
                     step_id = state.start_step(run_id, position, step.name)

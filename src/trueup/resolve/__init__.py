@@ -1,8 +1,10 @@
 """The resolve step: one golden record per real thing, each field taken from the system that owns it.
 
-For every entity it writes a golden table named after the entity (`customer`, `job`, ...) with one
-row per canonical id from `clusters`, and a `provenance` table saying, for every golden field,
-which system and record the value came from, with that record's load id and load time.
+For every entity it writes `records_<entity>` (every staged record with its canonical id and its
+references made canonical, spreadsheet rows included: what the check step compares), a golden
+table named after the entity (`customer`, `job`, ...) with one row per canonical id from
+`clusters`, and a `provenance` table saying, for every golden field, which system and record the
+value came from, with that record's load id and load time.
 
 A field's value comes from the first system in its order that has one: the owner declared in
 `ownership` (`entity.field`, else `entity.*`), then `fallback` (`entity.field`, else `entity`),
@@ -45,13 +47,17 @@ def field_order(ws: Config, entity: str, field: str) -> list[str]:
     return order
 
 
-def member_sql(ws: Config, entity: str, spreadsheets: bool = False) -> str:
-    """Each cluster member of a system that feeds golden records (and of spreadsheets, when asked),
-    with its references made canonical."""
+def records_table(entity: str) -> str:
+    """Every staged record of an entity with its canonical id and its references made canonical:
+    what golden records are built from, and what checks compare (spreadsheets' rows included)."""
+    return f"records_{entity}"
+
+
+def member_sql(ws: Config, entity: str) -> str:
+    """Each cluster member (spreadsheet rows included) with its references made canonical."""
     fields = ENTITIES[entity].fields
-    columns = ["c.canonical_id", "s.system", "s.source_id", "s._load_id", "s._loaded_at"]
-    if spreadsheets:
-        columns += ["s.extra", "s._source", "s._row"]
+    columns = ["c.canonical_id", "s.system", "s.source_id", "s._load_id", "s._loaded_at", "s.extra", "s._source",
+               "s._row"]  # fmt: skip
     if ENTITIES[entity].has_status:
         columns.append("s.state")
     joins = []
@@ -78,11 +84,10 @@ def member_sql(ws: Config, entity: str, spreadsheets: bool = False) -> str:
             )
             reference = f"coalesce({reference}, {by_number}.canonical_id)"
         columns.append(f"{reference} AS {ident(field)}")
-    feeding = [s for s in ws.systems if spreadsheets or ws.systems[s].kind != "spreadsheet"]
     return (
         f"SELECT {', '.join(columns)} FROM {staged_table(entity)} s"
         f" JOIN clusters c ON c.entity = {literal(entity)} AND c.system = s.system AND c.source_id = s.source_id"
-        f" {' '.join(joins)} WHERE s.system IN ({', '.join(literal(x) for x in feeding) or 'NULL'})"
+        f" {' '.join(joins)} WHERE s.system IN ({', '.join(literal(x) for x in ws.systems) or 'NULL'})"
     )
 
 
@@ -99,9 +104,11 @@ def golden_sql(ws: Config, entity: str) -> str:
             f" 'loaded_at': _loaded_at{state}}} ORDER BY {rank}, source_id) FILTER (WHERE {ident(field)} IS NOT NULL"
             f" AND {rank} IS NOT NULL) AS {ident(field)}"
         )
+    feeding = [s for s in ws.systems if ws.systems[s].kind != "spreadsheet"]
     return (
         f"SELECT canonical_id, list(DISTINCT system ORDER BY system) AS systems, count(*) AS records,"
-        f" {', '.join(picks)} FROM ({member_sql(ws, entity)}) GROUP BY canonical_id"
+        f" {', '.join(picks)} FROM {records_table(entity)}"
+        f" WHERE system IN ({', '.join(literal(x) for x in feeding) or 'NULL'}) GROUP BY canonical_id"
     )
 
 
@@ -130,6 +137,7 @@ def run(ctx: StepContext) -> StepResult:
 
 def _resolve(con: duckdb.DuckDBPyConnection, ws: Config, entity: str) -> None:
     fields = list(ENTITIES[entity].fields)
+    con.execute(f"CREATE OR REPLACE TABLE {records_table(entity)} AS {member_sql(ws, entity)}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _picked AS {golden_sql(ws, entity)}")
     values = ", ".join(f"{ident(f)}.value AS {ident(f)}" for f in fields)
     if ENTITIES[entity].has_status:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -32,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.orm import Session, sessionmaker
@@ -93,16 +94,37 @@ def digest(row: dict[str, Any]) -> str:
     return hashlib.md5(text.encode()).hexdigest()
 
 
+@dataclass
+class Found:
+    """What a run found: each finding's fingerprint with the digest of what its check said, and
+    its whole row (the columns of `CONTENT`, `fingerprint` and `digest`) when asked for."""
+
+    digests: dict[str, str]
+    fetch: Callable[[list[str]], Iterable[dict[str, Any]]]
+
+    @classmethod
+    def of(cls, rows: Iterable[dict[str, Any]]) -> Found:
+        """From whole rows (a digest is computed for those without one)."""
+        full = {r["fingerprint"]: {**r, "digest": r.get("digest") or digest(r)} for r in rows}
+        return cls({fp: r["digest"] for fp, r in full.items()}, lambda fps: [full[fp] for fp in fps])
+
+
 class Findings:
     """The findings workflow; mixed into the state store."""
 
     engine: Engine
     sessions: sessionmaker[Session]
 
-    def sync(self, run_id: str, rows: Iterable[dict[str, Any]], now: datetime | None = None) -> SyncResult:
-        """Bring the store in line with what a run found; one transaction, in bulk."""
+    def sync(
+        self, run_id: str, rows: Iterable[dict[str, Any]] | Found, now: datetime | None = None,
+        checks: Iterable[str] | None = None,
+    ) -> SyncResult:  # fmt: skip
+        """Bring the store in line with what a run found; one transaction, in bulk. With `checks`
+        (a run of only some checks), only those checks' findings can be gone. Whole rows are read
+        (`Found.fetch`) only for findings that are new, changed or come back."""
+        scope = FINDINGS.c.check.in_(list(checks)) if checks is not None else true()
         now = now or datetime.now(UTC)
-        found = {r["fingerprint"]: {**r, "digest": r.get("digest") or digest(r)} for r in rows}
+        seen = rows if isinstance(rows, Found) else Found.of(rows)
         result = SyncResult()
         with self.sessions() as s, s.begin():
             known = {
@@ -115,10 +137,15 @@ class Findings:
                         Finding.suppressed_until,
                         Finding.digest,
                         Finding.severity,
-                    )
+                    ).where(scope)
                 )
             }
-            new = [fp for fp in found if fp not in known]
+            new = [fp for fp in seen.digests if fp not in known]
+            moved = [
+                fp for fp, dig in seen.digests.items()
+                if fp in known and (known[fp][3] != dig or known[fp][1] in GONE or known[fp][1] == "suppressed")
+            ]  # fmt: skip
+            found = {r["fingerprint"]: r for r in seen.fetch(new + moved)}
             if new:
                 bulk_insert(
                     s.connection(),
@@ -143,9 +170,9 @@ class Findings:
             else:
                 events = []
             changes: list[dict[str, Any]] = []
-            for fp, row in found.items():
-                if fp not in known:
-                    continue
+            result.unchanged = len(seen.digests) - len(new) - len(moved)
+            for fp in moved:
+                row = found[fp]
                 fid, state, until, dig, _severity = known[fp]
                 to_state = state
                 if state in GONE:
@@ -181,7 +208,7 @@ class Findings:
             vanished = [
                 (fid, state)
                 for fp, (fid, state, *_rest) in known.items()
-                if fp not in found and state in ACTIVE
+                if fp not in seen.digests and state in ACTIVE
             ]
             for fid, state in vanished:
                 events.append(
@@ -194,7 +221,9 @@ class Findings:
                         update(Finding).where(Finding.id.in_(chunk))
                         .values(state="auto_resolved", suppressed_until=None, version=Finding.version + 1)
                     )  # fmt: skip
-            s.execute(update(Finding).where(Finding.state.in_(ACTIVE)).values(last_seen=now, last_run=run_id))
+            s.execute(
+                update(Finding).where(Finding.state.in_(ACTIVE), scope).values(last_seen=now, last_run=run_id)
+            )
             if events:
                 bulk_insert(s.connection(), EVENTS, events)
             _announce(s, "finding.opened", result.opened + result.reopened)

@@ -8,30 +8,41 @@
 --   Each side is compared as its system exported it, rounded to the cent.
 WITH invoice_copies AS (
   SELECT h.id AS handoff, h.owner, h.to_system AS fixer, a.canonical_id,
-    [{'entity': 'invoice', 'system': a.system, 'source_id': a.source_id},
-     {'entity': 'invoice', 'system': b.system, 'source_id': b.source_id}] AS entities,
-    'invoice ' || coalesce(a.number, a.source_id) AS what, a.system AS sys_a, round(a.amount, 2) AS amount_a,
-    b.system AS sys_b, round(b.amount, 2) AS amount_b, a.tax AS tax_a
+    a.system AS sys_a, a.source_id AS id_a, b.system AS sys_b, b.source_id AS id_b,
+    'invoice ' || coalesce(a.number, a.source_id) AS what, round(a.amount, 2) AS amount_a, round(b.amount, 2) AS amount_b
   FROM config.handoffs h
   JOIN records_invoice a ON a.system = h.from_system
   JOIN records_invoice b ON b.canonical_id = a.canonical_id AND b.system = h.to_system
   WHERE h.source_entity = 'invoice' AND h.target_entity = 'invoice' AND h.retired_on IS NULL
-), job_invoices AS (
-  SELECT h.id AS handoff, h.owner, h.from_system AS fixer, j.canonical_id,
-    [{'entity': 'job', 'system': j.system, 'source_id': j.source_id}]
-      || list({'entity': 'invoice', 'system': i.system, 'source_id': i.source_id} ORDER BY i.source_id) AS entities,
-    'job ' || coalesce(j.number, j.source_id) AS what, j.system AS sys_a, round(j.amount, 2) AS amount_a,
-    i.system AS sys_b, round(sum(i.amount), 2) AS amount_b, NULL AS tax_a
+), job_sums AS (
+  SELECT h.id AS handoff, h.owner, h.from_system AS fixer, j.canonical_id, j.system AS sys_a, j.source_id AS id_a,
+    'job ' || coalesce(j.number, j.source_id) AS what, round(j.amount, 2) AS amount_a, i.system AS sys_b,
+    round(sum(i.amount), 2) AS amount_b
   FROM config.handoffs h
   JOIN records_job j ON j.system = h.from_system
   JOIN records_invoice i ON i.job = j.canonical_id AND i.system = h.to_system
   WHERE h.source_entity = 'job' AND h.target_entity = 'invoice' AND h.retired_on IS NULL
     AND coalesce(i.state, '') <> 'cancelled'
   GROUP BY h.id, h.owner, h.from_system, j.canonical_id, j.system, j.source_id, j.number, j.amount, i.system
+), apart AS (  -- the amounts are compared first, and the records listed only for the pairs apart
+  SELECT x.*, 'job' AS kind FROM job_sums x CROSS JOIN config.settings s
+  WHERE amount_a IS NOT NULL AND amount_b IS NOT NULL AND abs(amount_a - amount_b) > greatest(s.tolerance, 0.005)
+  UNION ALL BY NAME
+  SELECT x.*, 'invoice' AS kind FROM invoice_copies x CROSS JOIN config.settings s
+  WHERE amount_a IS NOT NULL AND amount_b IS NOT NULL AND abs(amount_a - amount_b) > greatest(s.tolerance, 0.005)
+), listed AS (  -- a job's invoices, for the jobs whose amounts differ
+  SELECT x.canonical_id, x.sys_b, list({'entity': 'invoice', 'system': i.system, 'source_id': i.source_id}
+                                       ORDER BY i.source_id) AS invoices
+  FROM (SELECT DISTINCT canonical_id, sys_b FROM apart WHERE kind = 'job') x
+  JOIN records_invoice i ON i.job = x.canonical_id AND i.system = x.sys_b
+  WHERE coalesce(i.state, '') <> 'cancelled'
+  GROUP BY x.canonical_id, x.sys_b
 )
-SELECT entities, 'amount' AS field, abs(amount_a - amount_b) AS money, coalesce(owner, fixer) AS owner, handoff,
-  printf('%s: %s has %s, %s has %s (%s apart)', config.capital(what), sys_a, config.money_text(amount_a), sys_b,
-         config.money_text(amount_b), config.money_text(abs(amount_a - amount_b))) AS title,
-  map([sys_a, sys_b], [amount_a, amount_b]) AS "values"
-FROM (SELECT * FROM invoice_copies UNION ALL BY NAME SELECT * FROM job_invoices) x CROSS JOIN config.settings s
-WHERE amount_a IS NOT NULL AND amount_b IS NOT NULL AND abs(amount_a - amount_b) > greatest(s.tolerance, 0.005)
+SELECT CASE a.kind WHEN 'job' THEN [{'entity': 'job', 'system': a.sys_a, 'source_id': a.id_a}] || l.invoices
+       ELSE [{'entity': 'invoice', 'system': a.sys_a, 'source_id': a.id_a},
+             {'entity': 'invoice', 'system': a.sys_b, 'source_id': a.id_b}] END AS entities,
+  'amount' AS field, abs(a.amount_a - a.amount_b) AS money, coalesce(a.owner, a.fixer) AS owner, a.handoff,
+  printf('%s: %s has %s, %s has %s (%s apart)', config.capital(a.what), a.sys_a, config.money_text(a.amount_a), a.sys_b,
+         config.money_text(a.amount_b), config.money_text(abs(a.amount_a - a.amount_b))) AS title,
+  map([a.sys_a, a.sys_b], [a.amount_a, a.amount_b]) AS "values"
+FROM apart a LEFT JOIN listed l ON a.kind = 'job' AND l.canonical_id = a.canonical_id AND l.sys_b = a.sys_b
