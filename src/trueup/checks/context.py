@@ -61,8 +61,9 @@ def write(
     needs: str | None = None,
 ) -> None:
     """The declarations as `config.*` tables, and the tables checks share. `needs` (the SQL of the
-    checks that will run) leaves out `field_values` and `config.retired_matches` when no check
-    reads them: they cost more than all the job-to-cash checks together."""
+    checks that will run) leaves out `field_values`, `config.retired_matches` and
+    `reported_figures` when no check reads them: they cost more than all the job-to-cash checks
+    together."""
     missing = [
         t
         for t in (
@@ -153,7 +154,8 @@ def write(
     if retired:
         _retired_matches(con, ws)
     con.execute(f"CREATE OR REPLACE TEMP VIEW payment_reflection AS {PAYMENT_REFLECTION}")
-    con.execute(f"CREATE OR REPLACE TABLE {REPORTED_FIGURES} AS {RECOMPUTED}")
+    if needs is None or REPORTED_FIGURES in needs:  # else the report keeps reading the last run's
+        con.execute(f"CREATE OR REPLACE TABLE {REPORTED_FIGURES} AS {RECOMPUTED}")
 
 
 REPORTED_FIGURES = "reported_figures"  # kept for the report: each reported figure beside the recomputed one
