@@ -27,9 +27,9 @@ from trueup.workspace import Workspace
 
 VERSION = "1"
 T = TypeVar("T")
-KEY_TTL = (
-    1.0  # seconds: a key revoked elsewhere (`trueup keys revoke`, another worker) is refused within this
-)
+# Seconds a checked key is trusted: one revoked elsewhere (`trueup keys revoke`, another worker)
+# is refused within this.
+KEY_TTL = 1.0
 
 
 class Api:

@@ -148,8 +148,7 @@ class Snapshot:
         return (st.st_ino, st.st_mtime_ns)
 
     def _open(self, stamp: tuple[int, int] | None) -> None:
-        old = self._con
-        self._customers = None  # requests still reading the old one keep it until they are done
+        old, store = self._con, None
         if stamp is None:
             self._con = duckdb.connect(":memory:")
             self.run_id, self.ledger = None, None
@@ -160,8 +159,9 @@ class Snapshot:
             self.run_id = row[0] if row else None
             self.ledger = json.loads(row[1]) if row and row[1] else None
             if customers_file(path).exists():
-                self._customers = CustomerStore(customers_file(path))
-        self._stamp = stamp
+                store = CustomerStore(customers_file(path))
+        self._customers = store  # one assignment: a reader without the lock sees the old or the new
+        self._stamp = stamp  # (requests still reading the old store keep it until they are done)
         if old is not None:
             old.close()
 

@@ -131,7 +131,9 @@ class Findings:
             known = {  # (through the connection: the ORM's own handling of rows doubles the time)
                 fp: (fid, state, until, dig, severity)
                 for fid, fp, state, until, dig, severity in s.connection().execute(
-                    select(f.id, f.fingerprint, f.state, f.suppressed_until, f.digest, f.severity).where(scope)
+                    select(f.id, f.fingerprint, f.state, f.suppressed_until, f.digest, f.severity).where(
+                        scope
+                    )
                 )
             }
             new = [fp for fp in seen.digests if fp not in known]
