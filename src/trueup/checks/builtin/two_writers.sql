@@ -14,7 +14,8 @@ WITH touched AS (  -- customers are the entity whose records say when they were 
   SELECT DISTINCT a.entity, a.canonical_id, a.system, b.system AS other, b.source_id AS other_id
   FROM field_values a JOIN field_values b USING (entity, canonical_id, field)
   JOIN config.ownership o ON o.entity = a.entity AND o.field = '*' AND o.owner = a.system
-  WHERE b.system <> a.system AND a.kind IN ('text', 'name', 'email', 'phone', 'address') AND a.norm <> b.norm
+  WHERE a.entity = 'customer' AND b.entity = 'customer'  -- the entity `touched` holds
+    AND b.system <> a.system AND a.kind IN ('text', 'name', 'email', 'phone', 'address') AND a.norm <> b.norm
 )
 SELECT [{'entity': d.entity, 'system': w.system, 'source_id': w.source_id},
         {'entity': d.entity, 'system': t.system, 'source_id': t.source_id}] AS entities,
