@@ -34,11 +34,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
         yield state
     finally:
         if request.param == "postgresql":  # one database per session: leave it empty for the next test
-            from trueup.state.models import Finding, FindingEvent
+            from trueup.state.models import CheckRun, Finding, FindingEvent
 
             with state.sessions() as s, s.begin():
                 s.query(FindingEvent).delete()
                 s.query(Finding).delete()
+                s.query(CheckRun).delete()
         state.close()
 
 
@@ -60,6 +61,26 @@ def test_a_run_opens_keeps_and_auto_resolves(store: StateStore) -> None:
     actions = [(e.action, e.to_state, e.run_id) for e in store.finding_events(b.id)]
     assert actions == [("opened", "open", "run-1"), ("auto_resolved", "auto_resolved", "run-3"),
                        ("reopened", "reopened", "run-4")]  # fmt: skip
+
+
+def test_last_seen_is_the_last_run_that_found_it(store: StateStore) -> None:
+    """Open findings were seen by their check's last run (one row per check, not per finding); a
+    finding that goes away, by a run or a person, keeps the run that saw it last."""
+    moments = [datetime(2026, 11, day, 6, tzinfo=UTC) for day in (1, 2, 3, 4)]
+    store.sync("run-1", [_row("a"), _row("b"), _row("c")], now=moments[0])
+    store.sync("run-2", [_row("a"), _row("b"), _row("c")], now=moments[1])
+    store.act([_by_title(store)["finding c"].id], "resolve", "dana", reason="fixed by hand")
+    store.sync("run-3", [_row("a")], now=moments[2])  # b is gone; c, resolved, is not expected
+    seen = {t: (f.state, f.last_run, f.last_seen) for t, f in _by_title(store).items()}
+    assert seen["finding a"] == ("open", "run-3", moments[2])
+    assert seen["finding b"] == ("auto_resolved", "run-2", moments[1])
+    assert seen["finding c"] == ("resolved", "run-2", moments[1])
+    other = {**_row("z"), "check": "sync_lag"}
+    store.sync("run-4", [other], now=moments[3], checks=["sync_lag"])  # a run of another check only
+    seen = {t: (f.state, f.last_run) for t, f in _by_title(store).items()}
+    assert seen["finding a"] == ("open", "run-3") and seen["finding z"] == ("open", "run-4")
+    (a,) = [f for f in store.findings_by_id([_by_title(store)["finding a"].id])]
+    assert a.last_run == "run-3" and a.first_run == "run-1"
 
 
 def test_a_run_never_loses_a_persons_action(store: StateStore) -> None:

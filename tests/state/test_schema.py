@@ -103,6 +103,7 @@ def test_upgrading_counts_the_records_of_findings_already_stored(tmp_path: Path)
         assert finding.entity_count == 25
         assert finding.entities_preview == entities[:PREVIEW]
         assert finding.severity_rank == 2  # critical
+        assert finding.last_run == "r1"  # 0010: the run that last saw each check's open findings
     finally:
         store.close()
 

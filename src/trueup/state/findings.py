@@ -26,19 +26,23 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    and_,
     bindparam,
+    case,
+    delete,
     func,
     insert,
     or_,
     select,
     text,
     true,
+    type_coerce,
     update,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
 from trueup.errors import TrueupError
-from trueup.state.models import Finding, FindingEvent
+from trueup.state.models import CheckRun, Finding, FindingEvent, UtcDateTime
 from trueup.state.webhooks import emit, finding_payload, subscribed
 
 STATES = ("open", "acknowledged", "resolved", "auto_resolved", "suppressed", "reopened")
@@ -62,6 +66,25 @@ CONTENT = ("check", "category", "severity", "title", "detail", "owner", "handoff
 
 FINDINGS = cast(Table, Finding.__table__)
 EVENTS = cast(Table, FindingEvent.__table__)
+CHECK_RUNS = cast(Table, CheckRun.__table__)
+# A finding as people read it: an open one was last seen by the last run of its check.
+_SEEN = FINDINGS.outerjoin(CHECK_RUNS, CHECK_RUNS.c.check == FINDINGS.c.check)
+
+
+def _columns(entities: bool = True) -> list[Any]:
+    """The findings' columns, `last_seen` and `last_run` as people read them (see `_SEEN`)."""
+    open_now = and_(FINDINGS.c.state.in_(ACTIVE), CHECK_RUNS.c.run_id.is_not(None))
+    out: list[Any] = []
+    for c in FINDINGS.c:
+        if c.name == "last_seen":
+            out.append(
+                type_coerce(case((open_now, CHECK_RUNS.c.seen_at), else_=c), UtcDateTime()).label(c.name)
+            )
+        elif c.name == "last_run":
+            out.append(case((open_now, CHECK_RUNS.c.run_id), else_=c).label(c.name))
+        elif entities or c.name != "entities":
+            out.append(c)
+    return out
 
 
 class FindingError(TrueupError):
@@ -129,13 +152,12 @@ class Findings:
         with self.sessions() as s, s.begin():
             f = FINDINGS.c
             known = {  # (through the connection: the ORM's own handling of rows doubles the time)
-                fp: (fid, state, until, dig, severity)
-                for fid, fp, state, until, dig, severity in s.connection().execute(
-                    select(f.id, f.fingerprint, f.state, f.suppressed_until, f.digest, f.severity).where(
-                        scope
-                    )
+                fp: (fid, state, until, dig, check)
+                for fid, fp, state, until, dig, check in s.connection().execute(
+                    select(f.id, f.fingerprint, f.state, f.suppressed_until, f.digest, f.check).where(scope)
                 )
             }
+            before = {row.check: row for row in s.connection().execute(select(CHECK_RUNS))}
             new = [fp for fp in seen.digests if fp not in known]
             moved = [
                 fp for fp, dig in seen.digests.items()
@@ -169,7 +191,7 @@ class Findings:
             result.unchanged = len(seen.digests) - len(new) - len(moved)
             for fp in moved:
                 row = found[fp]
-                fid, state, until, dig, _severity = known[fp]
+                fid, state, until, dig, _check = known[fp]
                 to_state = state
                 if state in GONE:
                     to_state = "reopened"
@@ -202,24 +224,33 @@ class Findings:
                     statement, [{"_id": c["_id"], **{"b_" + k: c[k] for k in columns}} for c in changes]
                 )
             vanished = [
-                (fid, state)
-                for fp, (fid, state, *_rest) in known.items()
+                (fid, state, check)
+                for fp, (fid, state, _until, _dig, check) in known.items()
                 if fp not in seen.digests and state in ACTIVE
             ]
-            for fid, state in vanished:
+            for fid, state, _check in vanished:
                 events.append(
                     _event(fid, now, "auto_resolved", state, "auto_resolved", run_id, "no longer found")
                 )
-            result.auto_resolved = [fid for fid, _ in vanished]
-            if vanished:
-                for chunk in _chunks(result.auto_resolved, 10_000):
+            result.auto_resolved = [fid for fid, *_ in vanished]
+            for check in sorted({check for *_, check in vanished}):  # last seen by their check's last run
+                gone = [fid for fid, _state, c in vanished if c == check]
+                last = before.get(check)
+                seen_last = {"last_seen": last.seen_at, "last_run": last.run_id} if last is not None else {}
+                for chunk in _chunks(gone, 10_000):
                     s.execute(
                         update(Finding).where(Finding.id.in_(chunk))
-                        .values(state="auto_resolved", suppressed_until=None, version=Finding.version + 1)
+                        .values(state="auto_resolved", suppressed_until=None, version=Finding.version + 1,
+                                **seen_last)
                     )  # fmt: skip
-            s.execute(
-                update(Finding).where(Finding.state.in_(ACTIVE), scope).values(last_seen=now, last_run=run_id)
-            )
+            # This run saw again every finding of the checks it ran: one row per check, not per finding.
+            ran = set(checks) if checks is not None else {known[fp][4] for fp in seen.digests if fp in known}
+            ran |= {found[fp]["check"] for fp in new}
+            if ran:
+                s.execute(delete(CHECK_RUNS).where(CHECK_RUNS.c.check.in_(sorted(ran))))
+                s.execute(
+                    insert(CHECK_RUNS), [{"check": c, "run_id": run_id, "seen_at": now} for c in sorted(ran)]
+                )
             if events:
                 bulk_insert(s.connection(), EVENTS, events)
             _announce(s, "finding.opened", result.opened + result.reopened)
@@ -266,6 +297,10 @@ class Findings:
                     detail = {"until": until.isoformat() if until else None}
                 elif to_state:
                     finding.suppressed_until = None
+                if before in ACTIVE and to_state in GONE:  # it stops being open: keep when it was seen
+                    sighting = s.get(CheckRun, finding.check)
+                    if sighting is not None:
+                        finding.last_seen, finding.last_run = sighting.seen_at, sighting.run_id
                 finding.state = to_state or finding.state
                 finding.version += 1
                 s.add(
@@ -281,7 +316,8 @@ class Findings:
     def findings_by_id(self, ids: list[int]) -> list[Any]:
         """These findings, in this order (those that exist), as light rows with the ORM's names."""
         with self.engine.connect() as conn:
-            rows = {f.id: f for f in conn.execute(select(FINDINGS).where(FINDINGS.c.id.in_(ids)))}
+            query = select(*_columns()).select_from(_SEEN).where(FINDINGS.c.id.in_(ids))
+            rows = {f.id: f for f in conn.execute(query)}
         return [rows[i] for i in ids if i in rows]
 
     def findings(
@@ -300,13 +336,11 @@ class Findings:
         given for them (`category=["lifecycle_mismatch"]`), about a record of one of `systems`,
         owned by or assigned to one of `people`; in `order`: `queue` (newest, then costliest, then
         most severe first), `money` (costliest first) or `age` (oldest first); `offset`/`limit`
-        page through them. The database does all of it. ORM objects; with `preview`, light rows
-        with the same names but without `entities`, each finding's whole list of records (its
-        `entity_count` and `entities_preview` say enough for a page of the queue)."""
-        with self.engine.connect() if preview else self.sessions() as s:
-            query: Any = (
-                select(*(c for c in FINDINGS.c if c.name != "entities")) if preview else select(Finding)
-            )
+        page through them. The database does all of it. Light rows with the ORM's names; with
+        `preview`, without `entities`, each finding's whole list of records (its `entity_count` and
+        `entities_preview` say enough for a page of the queue)."""
+        with self.engine.connect() as s:
+            query: Any = select(*_columns(entities=not preview)).select_from(_SEEN)
             if states:
                 query = query.where(Finding.state.in_(list(states)))
             for name, values in columns.items():
@@ -336,7 +370,7 @@ class Findings:
                 query = query.offset(offset)
             if limit is not None:
                 query = query.limit(limit)
-            return list(s.execute(query) if preview else s.scalars(query))
+            return list(s.execute(query))
 
     def active_rows(self) -> list[Any]:
         """Every finding a run still expects, as light rows (no ORM objects): what the ledger adds up."""

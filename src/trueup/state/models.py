@@ -147,6 +147,18 @@ class Finding(Base):
     )
 
 
+class CheckRun(Base):
+    """The last run that ran each check. It saw again every finding of that check still open, so an
+    open finding's `last_seen` and `last_run` are read from here: a run stamps one row per check, not
+    every finding (a finding that goes away keeps its own, stamped then)."""
+
+    __tablename__ = "check_runs"
+
+    check: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(40))
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class FindingEvent(Base):
     """The audit trail: every change of a finding's state or assignee, by a person or a run.
     Rows are only ever added."""
