@@ -72,6 +72,10 @@ def test_every_page_renders_for_a_reader(site: tuple[str, dict[str, str], Path])
         refused = client.post("/findings/1/acknowledge", data={"csrf": token, "reason": "x"})
         assert refused.status_code == 403
         assert client.get("/findings/999999").status_code == 404
+        hits = re.findall(r'href="/customers/(cus_[0-9a-f]+)"', client.get("/customers?q=Smith").text)
+        created = [re.search(r">created at</th><td>([^<]*)</td>", client.get(f"/customers/{h}").text) for h in hits]
+        shown = [m.group(1) for m in created if m]
+        assert shown and all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", s) for s in shown), shown  # as people read it
 
 
 def test_an_operator_acts_and_forms_need_their_csrf_token(site: tuple[str, dict[str, str], Path]) -> None:

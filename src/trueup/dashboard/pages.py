@@ -7,6 +7,7 @@ with it (`static/dashboard.js`), the finding's state changes in place.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -40,9 +41,19 @@ _env = Environment(
     loader=PackageLoader("trueup.dashboard", "templates"), autoescape=select_autoescape(default=True)
 )
 _env.filters.update(formats.FILTERS)
-_env.filters["when"] = lambda v: (
-    "" if v is None else (v if isinstance(v, str) else v.strftime("%Y-%m-%d %H:%M"))
-)
+
+
+def _when(value: datetime | str | None) -> str:
+    """A moment as people read it; ISO text (a customer's field, from the customers file) too."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+
+_env.filters["when"] = _when
 
 
 def render(
