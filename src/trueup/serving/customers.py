@@ -109,7 +109,7 @@ def _types(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> li
     return [(c, kinds[c]) for c in columns]
 
 
-def _events_sql(con: duckdb.DuckDBPyConnection) -> str:
+def _events_sql(con: duckdb.DuckDBPyConnection) -> str | None:
     parts = [
         f"SELECT customer, {sortable(time)} AS occurred_at, {kind} AS kind, {summary} AS summary,"
         f" '{entity}' AS entity, canonical_id, to_json(systems)::VARCHAR AS systems"
@@ -117,6 +117,8 @@ def _events_sql(con: duckdb.DuckDBPyConnection) -> str:
         for entity, time, kind, summary in EVENTS
         if table_exists(con, "main", entity)
     ]
+    if not parts:
+        return None
     return " UNION ALL ".join(parts) + " ORDER BY customer, occurred_at, entity, canonical_id, kind"
 
 
@@ -139,9 +141,11 @@ def write(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]:
             counts["customer_documents"] = _copy(
                 con, _documents_sql(con), db, "INSERT INTO customer VALUES (?, ?, ?)"
             )
-            counts["customer_events"] = _copy(
-                con, _events_sql(con), db, "INSERT INTO event VALUES (?, ?, ?, ?, ?, ?, ?)"
-            )
+            events = _events_sql(con)
+            if events is not None:
+                counts["customer_events"] = _copy(
+                    con, events, db, "INSERT INTO event VALUES (?, ?, ?, ?, ?, ?, ?)"
+                )
         # Customer and time: a timeline reads its range newest first and sorts only the events that
         # share a moment. The rows were written in this order, so a range is a few pages.
         db.execute("CREATE INDEX event_customer ON event (customer, occurred_at)")
