@@ -72,6 +72,20 @@ class Explanation:
         }
 
 
+# What a customer's explanation shows of each linked source record, with its file and line.
+SOURCE_COLUMNS = (
+    "system",
+    "source_id",
+    "name",
+    "company",
+    "email",
+    "phone",
+    "address",
+    "city",
+    "postal_code",
+)
+
+
 def explain_customer(con: duckdb.DuckDBPyConnection, canonical_id: str) -> Explanation:
     out = Explanation(canonical_id)
     golden = con.execute("SELECT * FROM customer WHERE canonical_id = ?", [canonical_id])
@@ -110,11 +124,8 @@ def explain_customer(con: duckdb.DuckDBPyConnection, canonical_id: str) -> Expla
         return out
     marks = ", ".join("?" for _ in ids)
     cursor = con.execute(
-        f"""
-        SELECT s.system, s.source_id, s.name, s.company, s.email, s.phone, s.address, s.city, s.postal_code,
-          s._source AS file, s._row AS line
-        FROM staged_customer s WHERE s.source_id IN ({marks}) ORDER BY s.system, s.source_id
-        """,
+        f"SELECT {', '.join('s.' + c for c in SOURCE_COLUMNS)}, s._source AS file, s._row AS line"
+        f" FROM staged_customer s WHERE s.source_id IN ({marks}) ORDER BY s.system, s.source_id",
         ids,
     )
     columns = [d[0] for d in cursor.description or []]
@@ -177,15 +188,6 @@ def timeline(
     )
     columns = [d[0] for d in cursor.description or []]
     return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
-
-
-def timeline_size(con: duckdb.DuckDBPyConnection, canonical_id: str, since: datetime | None = None) -> int:
-    """How many events a customer's timeline holds."""
-    events, where = _events(since)
-    row = con.execute(
-        f"SELECT count(*) FROM ({events}){where}", [canonical_id, since] if since else [canonical_id]
-    ).fetchone()
-    return int(row[0]) if row else 0
 
 
 def parse_since(text: str, now: datetime) -> datetime:

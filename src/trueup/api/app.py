@@ -20,6 +20,7 @@ from trueup.api.errors import ApiError
 from trueup.api.metrics import Metrics
 from trueup.api.security import RateLimiter
 from trueup.serving import Snapshot
+from trueup.serving.customers import CustomerStore
 from trueup.state import StateStore
 from trueup.state.models import ApiKey
 from trueup.webhooks import Sender
@@ -83,6 +84,15 @@ class Api:
 
     def published_run(self) -> str | None:
         return self.snapshot.published()[0]
+
+    def customers(self) -> CustomerStore:
+        """The published customers' details and timelines, or why there are none (503)."""
+        store = self.snapshot.customers()
+        if store is None:
+            older = ApiError(503, "this snapshot was published by an older trueup: run `trueup run` again",
+                             "unpublished")  # fmt: skip
+            raise self.unpublished(older)
+        return store
 
     def unpublished(self, exc: Exception) -> Exception:
         """What a failed read of the snapshot means: nothing published yet (503), or the error itself."""

@@ -92,19 +92,8 @@ router = APIRouter(prefix="/v1", tags=["customers"])
 TIMELINE_LIMIT, MAX_TIMELINE = 200, 5000
 
 
-def _store(api: Any) -> CustomerStore:
-    store = api.snapshot.customers()
-    if store is None:
-        if not api.snapshot.available:
-            raise ApiError(503, "nothing is published yet: run `trueup run` first", "unpublished")
-        raise ApiError(
-            503, "this snapshot was published by an older trueup: run `trueup run` again", "unpublished"
-        )
-    return store
-
-
 def _document(api: Any, canonical_id: str, principal: Principal) -> tuple[CustomerStore, dict[str, Any]]:
-    store = _store(api)
+    store = api.customers()
     found = store.customer(canonical_id)
     if found is None or not principal.sees(found["systems"]):
         raise ApiError(404, f"no customer {canonical_id}")

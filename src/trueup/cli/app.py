@@ -351,11 +351,8 @@ def runs(workspace: WorkspaceOption = Path("."), limit: int = 10, as_json: JsonO
     from trueup.workspace import Workspace
 
     ws = Workspace.open(workspace)
-    store = StateStore(ws.state_url)
-    try:
+    with StateStore(ws.state_url) as store:
         history = store.runs(limit)
-    finally:
-        store.close()
     data: list[dict[str, Any]] = [
         {
             "id": r.id,

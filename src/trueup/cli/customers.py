@@ -196,12 +196,9 @@ def _decide(
     unknown = [s for s, _ in records if s not in ws.config.systems]
     if unknown:
         raise TrueupError(f"unknown system {unknown[0]!r}; the systems are: {', '.join(ws.config.systems)}")
-    store = StateStore(ws.state_url)
-    try:
+    with StateStore(ws.state_url) as store:
         who = actor_name(actor)
         store.decide(entity, records[0], records[1], decision, who, reason)
-    finally:
-        store.close()
     out.print(f"{decision.capitalize()}ed {a} and {b} as one {entity} by {who}; the next run honours it.")
 
 

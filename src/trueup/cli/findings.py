@@ -8,18 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
-from trueup.cli.options import ActorOption, JsonOption, ReasonOption, WorkspaceOption, actor_name
+from trueup.cli.options import ActorOption, JsonOption, ReasonOption, WorkspaceOption, actor_name, state_store
 from trueup.cli.output import out, print_json, print_rows
 
 IdsArg = Annotated[list[int], typer.Argument(help="Finding ids, as `trueup findings` shows them.")]
 Many = Annotated[list[str] | None, typer.Option(help="Keep only these (repeatable).")]
-
-
-def _store(workspace: Path) -> Any:
-    from trueup.state import StateStore
-    from trueup.workspace import Workspace
-
-    return StateStore(Workspace.open(workspace).state_url)
 
 
 def _money(value: Any) -> str:
@@ -54,11 +47,8 @@ def list_findings(
         category=tuple(category or ()), check=tuple(check or ()), system=tuple(system or ()),
         handoff=tuple(handoff or ()), owner=tuple(owner or ()), state=states, severity=tuple(severity or ()),
     )  # fmt: skip
-    store = _store(workspace)
-    try:
+    with state_store(workspace) as store:
         chosen = queue.select(store, filters, limit=limit)
-    finally:
-        store.close()
     if as_json:
         print_json([queue.public(f) for f in chosen])
         return
@@ -96,11 +86,8 @@ def show(finding_id: Annotated[int, typer.Argument(help="The finding's id.")], w
     """One finding: the values in each system side by side, the rule, the owner and the history."""
     from trueup import findings as queue
 
-    store = _store(workspace)
-    try:
+    with state_store(workspace) as store:
         f = queue.detail(store, Path(workspace).resolve(), finding_id)
-    finally:
-        store.close()
     if as_json:
         print_json(f)
         return
@@ -143,11 +130,8 @@ def _act(workspace: Path, ids: list[int], action: str, actor: str | None, reason
          assignee: str | None = None, until: datetime | None = None, as_json: bool = False) -> None:  # fmt: skip
     from trueup import findings as queue
 
-    store = _store(workspace)
-    try:
+    with state_store(workspace) as store:
         changed = store.act(ids, action, actor_name(actor), reason=reason, assignee=assignee, until=until)
-    finally:
-        store.close()
     if as_json:
         print_json([queue.public(f) for f in changed])
         return
@@ -238,11 +222,8 @@ def evaluate(directory: Annotated[Path, typer.Argument(help="A demo company's fo
 
     root = Path(directory).resolve()
     truth = read_truth(root)
-    store = _store(root)
-    try:
+    with state_store(root) as store:
         found = [queue.public(f) for f in store.findings(ACTIVE)]
-    finally:
-        store.close()
     result = score(truth, found, examples=examples)
     if as_json:
         print_json(result.as_dict())

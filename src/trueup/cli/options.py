@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from trueup.state import StateStore
 
 WorkspaceOption = Annotated[
     Path, typer.Option("--workspace", "-w", help="The workspace folder (holds trueup.yaml).")
@@ -25,3 +28,11 @@ def actor_name(actor: str | None) -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def state_store(workspace: Path) -> StateStore:
+    """The workspace's state store, for `with state_store(workspace) as store:`."""
+    from trueup.state import StateStore
+    from trueup.workspace import Workspace
+
+    return StateStore(Workspace.open(workspace).state_url)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trueup.cli.options import ActorOption, JsonOption, WorkspaceOption, actor_name
+from trueup.cli.options import ActorOption, JsonOption, WorkspaceOption, actor_name, state_store
 from trueup.cli.output import err, out, print_json, print_rows
 
 
@@ -72,12 +72,9 @@ def keys_create(
         raise TrueupError(
             f"--systems: no system {', '.join(unknown)}; the systems are: {', '.join(ws.config.systems)}"
         )
-    store = StateStore(ws.state_url)
-    try:
+    with StateStore(ws.state_url) as store:
         issued = store.create_key(name or f"{scope} key", scope, actor_name(actor), pii=pii, systems=chosen or None,
                                   rate_per_minute=rate)  # fmt: skip
-    finally:
-        store.close()
     if as_json:
         print_json(
             {"id": issued.key.id, "key": issued.token, "scope": scope, "pii": pii, "systems": chosen or None}
@@ -90,14 +87,8 @@ def keys_create(
 
 def keys_list(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
     """The API keys: id, name, scope, personal data, systems, created and revoked."""
-    from trueup.state import StateStore
-    from trueup.workspace import Workspace
-
-    store = StateStore(Workspace.open(workspace).state_url)
-    try:
+    with state_store(workspace) as store:
         keys = store.api_keys()
-    finally:
-        store.close()
     rows = [[k.id, k.name, k.scope, k.pii, ", ".join(k.systems or []) or "all", k.rate_per_minute,
              k.created_at, k.created_by, k.revoked_at] for k in keys]  # fmt: skip
     columns = ["id", "name", "scope", "pii", "systems", "rate/min", "created", "by", "revoked"]
@@ -109,14 +100,8 @@ def keys_revoke(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Revoke a key: every request with it is refused from now on."""
-    from trueup.state import StateStore
-    from trueup.workspace import Workspace
-
-    store = StateStore(Workspace.open(workspace).state_url)
-    try:
+    with state_store(workspace) as store:
         key = store.revoke_key(key_id)
-    finally:
-        store.close()
     out.print(f"Revoked key {key.id} ({key.name}).")
 
 
@@ -146,17 +131,12 @@ def webhooks_add(
     as_json: JsonOption = False,
 ) -> None:
     """Subscribe a URL to events; prints the signing secret once."""
-    from trueup.state import StateStore
     from trueup.state.webhooks import EVENTS
     from trueup.webhooks import check_url
-    from trueup.workspace import Workspace
 
     check_url(url, allow_private)
-    store = StateStore(Workspace.open(workspace).state_url)
-    try:
+    with state_store(workspace) as store:
         hook = store.create_webhook(url, list(event or EVENTS), actor_name(actor), allow_private)
-    finally:
-        store.close()
     if as_json:
         print_json({"id": hook.id, "url": hook.url, "events": hook.events, "secret": hook.secret})
         return
@@ -167,15 +147,9 @@ def webhooks_add(
 
 def webhooks_list(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
     """Subscriptions, with their last deliveries."""
-    from trueup.state import StateStore
-    from trueup.workspace import Workspace
-
-    store = StateStore(Workspace.open(workspace).state_url)
-    try:
+    with state_store(workspace) as store:
         rows = [[h.id, h.url, ", ".join(h.events), h.allow_private, h.created_at, h.disabled_at]
                 for h in store.webhooks()]  # fmt: skip
-    finally:
-        store.close()
     print_rows(["id", "url", "events", "private ok", "created", "disabled"], rows,
                fmt="json" if as_json else "table", title="Webhooks")  # fmt: skip
 
@@ -187,15 +161,9 @@ def webhooks_deliveries(
     as_json: JsonOption = False,
 ) -> None:
     """The delivery log: each event, its state, attempts and the last answer."""
-    from trueup.state import StateStore
-    from trueup.workspace import Workspace
-
-    store = StateStore(Workspace.open(workspace).state_url)
-    try:
+    with state_store(workspace) as store:
         rows = [[d.id, d.webhook_id, d.event, d.state, d.attempts, d.last_status, d.last_error, d.created_at,
                  d.delivered_at] for d in store.deliveries(webhook, limit)]  # fmt: skip
-    finally:
-        store.close()
     print_rows(["id", "webhook", "event", "state", "attempts", "status", "error", "created", "delivered"], rows,
                fmt="json" if as_json else "table", title="Deliveries")  # fmt: skip
 
@@ -205,32 +173,22 @@ def webhooks_redeliver(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Send a delivery again (now, or when `trueup serve` next works the outbox)."""
-    from trueup.state import StateStore
     from trueup.webhooks import deliver_due
-    from trueup.workspace import Workspace
 
-    store = StateStore(Workspace.open(workspace).state_url)
-    try:
+    with state_store(workspace) as store:
         store.redeliver(delivery_id)
         deliver_due(store)
-    finally:
-        store.close()
     out.print(f"Delivery {delivery_id} sent again; `trueup webhooks deliveries` shows the answer.")
 
 
 def webhooks_send(workspace: WorkspaceOption = Path(".")) -> None:
     """Send every delivery that is due now (for cron, when `trueup serve` is not running)."""
-    from trueup.state import StateStore
     from trueup.webhooks import deliver_due
-    from trueup.workspace import Workspace
 
-    store = StateStore(Workspace.open(workspace).state_url)
     total = 0
-    try:
+    with state_store(workspace) as store:
         while (sent := deliver_due(store)) > 0:
             total += sent
-    finally:
-        store.close()
     out.print(f"{total:,} deliveries attempted.")
 
 

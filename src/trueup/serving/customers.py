@@ -22,11 +22,10 @@ from typing import Any
 
 import duckdb
 
-from trueup.lookup import EVENTS
+from trueup.lookup import EVENTS, SOURCE_COLUMNS
 from trueup.model import ENTITIES
 from trueup.warehouse import ident, table_exists
 
-SOURCE_COLUMNS = ("system", "source_id", "name", "company", "email", "phone", "address", "city", "postal_code")  # fmt: skip
 NEEDED = ("customer", "provenance", "clusters", "links", "staged_customer")
 BATCH = 50_000
 
@@ -158,6 +157,8 @@ def write(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]:
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, db: sqlite3.Connection, insert: str) -> int:
+    """A query's rows into SQLite, in batches through Python: DuckDB's own SQLite writer is an
+    extension, and extensions cannot be installed offline."""
     cursor = con.execute(sql)
     copied = 0
     while rows := cursor.fetchmany(BATCH):

@@ -152,8 +152,8 @@ class Findings:
         with self.sessions() as s, s.begin():
             f = FINDINGS.c
             known = {  # (through the connection: the ORM's own handling of rows doubles the time)
-                fp: (fid, state, until, dig, check)
-                for fid, fp, state, until, dig, check in s.connection().execute(
+                row.fingerprint: row
+                for row in s.connection().execute(
                     select(f.id, f.fingerprint, f.state, f.suppressed_until, f.digest, f.check).where(scope)
                 )
             }
@@ -161,7 +161,7 @@ class Findings:
             new = [fp for fp in seen.digests if fp not in known]
             moved = [
                 fp for fp, dig in seen.digests.items()
-                if fp in known and (known[fp][3] != dig or known[fp][1] in GONE or known[fp][1] == "suppressed")
+                if fp in known and (known[fp].digest != dig or known[fp].state in (*GONE, "suppressed"))
             ]  # fmt: skip
             found = {r["fingerprint"]: r for r in seen.fetch(new + moved)}
             if new:
@@ -191,7 +191,7 @@ class Findings:
             result.unchanged = len(seen.digests) - len(new) - len(moved)
             for fp in moved:
                 row = found[fp]
-                fid, state, until, dig, _check = known[fp]
+                fid, _fp, state, until, dig, _check = known[fp]
                 to_state = state
                 if state in GONE:
                     to_state = "reopened"
@@ -224,9 +224,9 @@ class Findings:
                     statement, [{"_id": c["_id"], **{"b_" + k: c[k] for k in columns}} for c in changes]
                 )
             vanished = [
-                (fid, state, check)
-                for fp, (fid, state, _until, _dig, check) in known.items()
-                if fp not in seen.digests and state in ACTIVE
+                (k.id, k.state, k.check)
+                for fp, k in known.items()
+                if fp not in seen.digests and k.state in ACTIVE
             ]
             for fid, state, _check in vanished:
                 events.append(
@@ -244,7 +244,9 @@ class Findings:
                                 **seen_last)
                     )  # fmt: skip
             # This run saw again every finding of the checks it ran: one row per check, not per finding.
-            ran = set(checks) if checks is not None else {known[fp][4] for fp in seen.digests if fp in known}
+            ran = (
+                set(checks) if checks is not None else {known[fp].check for fp in seen.digests if fp in known}
+            )
             ran |= {found[fp]["check"] for fp in new}
             if ran:
                 s.execute(delete(CHECK_RUNS).where(CHECK_RUNS.c.check.in_(sorted(ran))))

@@ -111,6 +111,12 @@ class StateStore(LinkDecisions, Findings, Keys, Webhooks):
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def session(self) -> Session:
         return self.sessions()
 
