@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -161,3 +162,57 @@ def _reference_ids(factory: pytest.TempPathFactory) -> dict[str, str]:
         (root / "dispatch" / "clients.csv").write_text("\n".join(DISPATCH) + "\n")
         _REFERENCE.update(_links(root)[1])
     return _REFERENCE
+
+
+PEOPLE_CONFIG = """
+name: Two exports without emails or phones
+country: US
+systems:
+  crm: {source: {type: files, path: crm, tables: {people: people.csv}}}
+  billing: {source: {type: files, path: billing, tables: {people: people.csv}}}
+entities:
+  customer:
+    crm: {from: people, id: id, fields: {name: name, address: street, postal_code: zip}, extra: {born: born}}
+    billing: {from: people, id: id, fields: {name: name, address: street, postal_code: zip}, extra: {born: born}}
+ownership: {customer.*: crm}
+matching: {compare: [born]}
+"""
+
+
+def test_splink_compares_what_the_exports_fill_and_keeps_quiet(make_workspace: Callable[..., Path]) -> None:
+    """Exports with names, addresses, postcodes and a birth date but no emails or phones: the model
+    leaves those two out (the step says so), Splink's own warnings do not reach the user, and a copy
+    with a typo in the name and a transposed postcode is still the same person."""
+    from tests.cli.test_commands import trueup
+
+    first = ["Ava", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea"]
+    last = ["Novak", "Okafor", "Petrov", "Quinn", "Rossi", "Sato", "Tran", "Ueda", "Vance", "Weiss"]
+    streets = ["Oak St", "Elm Ave", "Pine Rd", "Lake Dr", "Hill Ct", "Main St"]
+    crm, billing = ["id,name,street,zip,born"], ["id,name,street,zip,born"]
+    for n in range(120):
+        name = f"{first[n % 12]} {last[(n // 12) % 10]}"
+        street, zip_code = f"{n + 1} {streets[n % 6]}", f"{45400 + n % 37:05d}"
+        born = f"19{50 + n % 45}-{1 + n % 12:02d}-{1 + n % 28:02d}"
+        crm.append(f"c{n},{name},{street},{zip_code},{born}")
+        if n % 10 == 0:  # two letters of the surname swapped, and the postcode's last two digits
+            given, surname = name.split()
+            name = f"{given} {surname[0]}{surname[2]}{surname[1]}{surname[3:]}"
+            zip_code = zip_code[:3] + zip_code[4] + zip_code[3]
+        billing.append(f"b{n},{name},{street},{zip_code},{born}")
+    root = make_workspace(
+        PEOPLE_CONFIG,
+        {"crm/people.csv": "\n".join(crm) + "\n", "billing/people.csv": "\n".join(billing) + "\n"},
+    )
+    ran = trueup("run", "-w", str(root), "--step", "ingest", "--step", "map", "--step", "link", "--json")
+    assert ran.returncode == 0, ran.stderr
+    assert "WARNING" not in ran.stderr and "max_pairs" not in ran.stderr
+    link = next(s for s in json.loads(ran.stdout)["steps"] if s["name"] == "link")
+    assert link["notes"] == [
+        "customers compared on name, address, postal code, born; no record has one: email, phone"
+    ]
+    con = duckdb.connect(str(root / ".trueup" / "warehouse.duckdb"), read_only=True)
+    try:
+        linked = set(con.execute("SELECT source_a, source_b FROM links WHERE entity = 'customer'").fetchall())
+    finally:
+        con.close()
+    assert linked == {(f"b{n}", f"c{n}") for n in range(120)}

@@ -241,7 +241,7 @@ class Matching(Model):
     probabilistic: bool = True
     link_at: float = Field(default=0.95, gt=0, le=1)  # linked at or above this match probability
     review_from: float = Field(default=0.5, gt=0, le=1)  # from here up to link_at: a person decides
-    max_pairs: float = Field(default=1e6, gt=0)  # pairs sampled to estimate how often non-matches agree
+    max_pairs: float = Field(default=1e5, gt=0)  # pairs sampled to estimate how often non-matches agree
 
 
 class Workspace(Model):

@@ -22,7 +22,7 @@ import duckdb
 
 from trueup.config.models import Matching
 from trueup.linking import decisions, identity
-from trueup.linking.probabilistic import score_customers
+from trueup.linking.probabilistic import STANDARD, score_customers
 from trueup.linking.rules import customer_pairs_sql, shared_id_pairs_sql
 from trueup.model import ENTITIES
 from trueup.runtime import StepContext, StepResult
@@ -134,7 +134,8 @@ def run(ctx: StepContext) -> StepResult:
 
 def _add_probable(con: duckdb.DuckDBPyConnection, matching: Matching) -> str | None:
     """Splink's pairs that no rule linked: linked at `link_at`, kept for review from `review_from`.
-    Returns a note when the model could not be estimated (the rules' links stand alone)."""
+    Returns a note when the model could not be estimated (the rules' links stand alone) or left
+    out a column no record fills."""
     records = scalar(con, f"SELECT count(*) FROM {staged_table('customer')}")
     if records < MIN_RECORDS:
         return f"customers linked by rules alone: {records} records are too few to estimate a matching model"
@@ -144,7 +145,7 @@ def _add_probable(con: duckdb.DuckDBPyConnection, matching: Matching) -> str | N
         )
     except (ValueError, ArithmeticError) as exc:  # Splink refuses a model its data cannot estimate
         return f"customers linked by rules alone: the matching model could not be estimated ({exc})"
-    con.register("_scored", scored)
+    con.register("_scored", scored.pairs)
     fresh = (
         f"FROM _scored s ANTI JOIN {LINKS} l ON l.entity = 'customer' AND l.system_a = s.system_a"
         " AND l.source_a = s.source_a AND l.system_b = s.system_b AND l.source_b = s.source_b"
@@ -158,6 +159,9 @@ def _add_probable(con: duckdb.DuckDBPyConnection, matching: Matching) -> str | N
         f" s.probability, s.evidence {fresh} WHERE s.probability < {matching.link_at}"
     )
     con.unregister("_scored")
+    left_out = [name for name in STANDARD.values() if name not in scored.compared]
+    if left_out:
+        return f"customers compared on {', '.join(scored.compared)}; no record has one: {', '.join(left_out)}"
     return None
 
 
