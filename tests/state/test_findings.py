@@ -141,3 +141,39 @@ def test_many_findings_are_stored_in_one_bulk_sync(store: StateStore) -> None:
     result = store.sync("run-1", rows)
     assert len(result.opened) == 20_000 and len(store.findings()) == 20_000
     assert len(store.sync("run-2", rows[:-5]).auto_resolved) == 5
+
+
+def test_a_check_whose_findings_did_not_move_is_not_read_again(store: StateStore) -> None:
+    """The second run of the same findings reads no digest; a person's action on one finding, or a
+    change in what a check found, makes that check (and only it) compare finding by finding."""
+    from trueup.state.findings import Found
+
+    other = {**_row("z"), "check": "sync_lag"}
+    rows = [_row("a"), _row("b"), other]
+    read: list[list[str]] = []
+
+    def found(rows: list[dict[str, Any]]) -> Found:
+        whole = Found.of(rows)
+
+        def digests_of(checks: list[str]) -> dict[str, str]:
+            read.append(sorted(checks))
+            return whole.digests_of(checks)
+
+        return Found(whole.summaries, digests_of, whole.fetch)
+
+    store.sync("run-1", found(rows))
+    again = store.sync("run-2", found(rows))
+    assert again.counts["unchanged"] == 3 and read[-1] == []
+    a = _by_title(store)["finding a"]
+    store.act([a.id], "resolve", "dana", reason="fixed in billing")  # ...but the next run still finds it
+    back = store.sync("run-3", found(rows))
+    assert back.reopened == [a.id] and read[-1] == ["job_not_invoiced"]
+    assert _by_title(store)["finding a"].state == "reopened"
+    moved = store.sync("run-4", found([_row("a"), _row("b"), {**other, "money": 99.0}]))
+    assert moved.counts["changed"] == 1 and read[-1] == ["sync_lag"]
+    assert _by_title(store)["finding z"].money == 99
+    quiet = store.sync("run-5", found([_row("a"), _row("b"), {**other, "money": 99.0}]))
+    assert quiet.counts["unchanged"] == 3 and read[-1] == []
+    assert {f.last_run for f in store.findings()} == {"run-5"}  # seen by the last run, read or not
+    gone = store.sync("run-6", found([_row("a"), {**other, "money": 99.0}]))
+    assert len(gone.auto_resolved) == 1 and read[-1] == ["job_not_invoiced"]

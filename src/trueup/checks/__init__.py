@@ -48,7 +48,7 @@ def run(ctx: StepContext) -> StepResult:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    result.counts["findings"] = len(found.digests)
+    result.counts["findings"] = found.count
     if ctx.state is not None:
         synced = ctx.state.sync(ctx.run_id, found, checks=[c.name for c in checks] if ctx.checks else None)
         for key, value in synced.counts.items():
@@ -93,27 +93,40 @@ def _loads(ctx: StepContext) -> list[context.LoadRow]:
 
 
 def _found(con: duckdb.DuckDBPyConnection, ws: Config, checks: list[Check]) -> Found:
-    """This run's findings for the findings store: every fingerprint with the digest of what its
-    check said (its row and its minutes of manual work), computed in the warehouse; whole rows are
-    read into Python only for the findings the store asks for (new, changed or back)."""
+    """This run's findings for the findings store, computed in the warehouse: each check's summary,
+    each finding's digest of what its check said (its row and its minutes of manual work), read
+    into Python only for the checks the store asks for, and whole rows only for the findings it asks
+    for (new, changed or back)."""
     minutes = ws.costs.minutes_per_finding
     default = minutes.get("default", 10)
     per_check = {c.name: float(minutes.get(c.name, default)) for c in checks}
     whens = " ".join(f"WHEN {literal(name)} THEN {literal(str(m))}" for name, m in per_check.items())
-    digests = dict(
-        con.execute(
-            f"SELECT fingerprint, md5(md5(CAST(to_json(r) AS VARCHAR)) || '|' || CASE check_name {whens} END)"
-            f" FROM {RESULTS} r"
-        ).fetchall()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _digests AS SELECT check_name, fingerprint,"
+        f" md5(md5(CAST(to_json(r) AS VARCHAR)) || '|' || CASE check_name {whens} END) AS digest FROM {RESULTS} r"
     )
+    summaries = {  # as `trueup.state.findings.summary` computes them
+        check: (summary, count)
+        for check, summary, count in con.execute(
+            "SELECT check_name, md5(string_agg(fingerprint || digest, '' ORDER BY fingerprint)), count(*)"
+            " FROM _digests GROUP BY check_name"
+        ).fetchall()
+    }
+
+    def digests_of(names: list[str]) -> dict[str, str]:
+        if not names:
+            return {}
+        query = "SELECT fingerprint, digest FROM _digests WHERE check_name IN (SELECT unnest(?::VARCHAR[]))"
+        return dict(con.execute(query, [names]).fetchall())
 
     def fetch(fingerprints: list[str]) -> list[dict[str, Any]]:
         if not fingerprints:
             return []
         cursor = con.execute(
-            f"SELECT check_name AS check, category, severity, fingerprint, title, detail, owner, handoff, field,"
+            f"SELECT check_name AS check, category, severity, r.fingerprint, title, detail, owner, handoff, field,"
             f' money, CAST(to_json(entities) AS VARCHAR) AS entities, CAST("values" AS VARCHAR) AS "values",'
-            f" cause, cause_reason FROM {RESULTS} WHERE fingerprint IN (SELECT unnest(?::VARCHAR[]))",
+            f" cause, cause_reason, d.digest FROM {RESULTS} r JOIN _digests d USING (check_name, fingerprint)"
+            f" WHERE r.fingerprint IN (SELECT unnest(?::VARCHAR[]))",
             [fingerprints],
         )
         names = [d[0] for d in cursor.description]
@@ -123,8 +136,7 @@ def _found(con: duckdb.DuckDBPyConnection, ws: Config, checks: list[Check]) -> F
             row["entities"] = json.loads(row["entities"])
             row["values"] = None if row["values"] is None else json.loads(row["values"])
             row["minutes"] = per_check[row["check"]]
-            row["digest"] = digests[row["fingerprint"]]
             rows.append(row)
         return rows
 
-    return Found(digests, fetch)
+    return Found(summaries, digests_of, fetch)

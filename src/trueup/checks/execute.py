@@ -102,8 +102,8 @@ FOUND = (
 FINISH = """
 WITH numbered AS MATERIALIZED (SELECT row_number() OVER () AS n, * FROM _found),  -- numbered once, read twice
 canonical AS (
-  SELECT u.n, list({'entity': u.r.entity, 'system': u.r.system, 'source_id': u.r.source_id,
-                    'canonical_id': c.canonical_id} ORDER BY u.r.entity, u.r.system, u.r.source_id) AS entities
+  SELECT u.n, list_sort(list({'entity': u.r.entity, 'system': u.r.system, 'source_id': u.r.source_id,
+                              'canonical_id': c.canonical_id})) AS entities  -- in order, sorted after (faster)
   FROM (SELECT n, unnest(refs) AS r FROM numbered) u
   LEFT JOIN clusters c ON c.entity = u.r.entity AND c.system = u.r.system AND c.source_id = u.r.source_id
   GROUP BY u.n

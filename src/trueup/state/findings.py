@@ -117,19 +117,38 @@ def digest(row: dict[str, Any]) -> str:
     return hashlib.md5(text.encode()).hexdigest()
 
 
+def summary(pairs: Iterable[tuple[str, str]]) -> str:
+    """One check's findings in one value: its fingerprints, each with its digest, in order. (The check
+    step computes the same in the warehouse: md5 of the fingerprint-digest strings in order.)"""
+    return hashlib.md5("".join(fp + dig for fp, dig in sorted(pairs)).encode()).hexdigest()
+
+
 @dataclass
 class Found:
-    """What a run found: each finding's fingerprint with the digest of what its check said, and
-    its whole row (the columns of `CONTENT`, `fingerprint` and `digest`) when asked for."""
+    """What a run found, check by check: each check's summary (`summary`) and number of findings;
+    each finding's digest of what its check said, read for the checks asked; and whole rows (the
+    columns of `CONTENT`, `fingerprint` and `digest`), read for the findings asked."""
 
-    digests: dict[str, str]
+    summaries: dict[str, tuple[str, int]]  # check -> (summary, findings)
+    digests_of: Callable[[list[str]], dict[str, str]]  # these checks' fingerprints -> digests
     fetch: Callable[[list[str]], Iterable[dict[str, Any]]]
+
+    @property
+    def count(self) -> int:
+        return sum(n for _, n in self.summaries.values())
 
     @classmethod
     def of(cls, rows: Iterable[dict[str, Any]]) -> Found:
         """From whole rows (a digest is computed for those without one)."""
         full = {r["fingerprint"]: {**r, "digest": r.get("digest") or digest(r)} for r in rows}
-        return cls({fp: r["digest"] for fp, r in full.items()}, lambda fps: [full[fp] for fp in fps])
+        by_check: dict[str, dict[str, str]] = {}
+        for fp, r in full.items():
+            by_check.setdefault(r["check"], {})[fp] = r["digest"]
+        return cls(
+            {check: (summary(d.items()), len(d)) for check, d in by_check.items()},
+            lambda checks: {fp: dig for c in checks for fp, dig in by_check.get(c, {}).items()},
+            lambda fps: [full[fp] for fp in fps],
+        )
 
 
 class Findings:
@@ -143,24 +162,47 @@ class Findings:
         checks: Iterable[str] | None = None,
     ) -> SyncResult:  # fmt: skip
         """Bring the store in line with what a run found; one transaction, in bulk. With `checks`
-        (a run of only some checks), only those checks' findings can be gone. Whole rows are read
-        (`Found.fetch`) only for findings that are new, changed or come back."""
-        scope = FINDINGS.c.check.in_(list(checks)) if checks is not None else true()
+        (a run of only some checks), only those checks' findings can be gone.
+
+        A check whose findings are what its last run left them (the same summary of what it found,
+        none of its findings touched since, no suppression of it expired) costs one row. For the
+        others, every finding's digest is compared, and whole rows are read (`Found.fetch`) only for
+        findings that are new, changed or come back."""
         now = now or datetime.now(UTC)
         seen = rows if isinstance(rows, Found) else Found.of(rows)
+        asked = None if checks is None else set(checks)
         result = SyncResult()
         with self.sessions() as s, s.begin():
             f = FINDINGS.c
+            conn = s.connection()
+            before = {row.check: row for row in conn.execute(select(CHECK_RUNS))}
+            candidates = [c for c in seen.summaries if asked is None or c in asked]
+            marks = _marks(conn, candidates)
+            expired = set(
+                conn.scalars(
+                    select(f.check).distinct().where(f.state == "suppressed", f.suppressed_until <= now)
+                )
+            )
+            settled = {
+                c for c in candidates
+                if c in before and c not in expired
+                and (before[c].summary, before[c].mark) == (seen.summaries[c][0], marks.get(c))
+            }  # fmt: skip
+            result.unchanged = sum(seen.summaries[c][1] for c in settled)
+            digests = seen.digests_of([c for c in seen.summaries if c not in settled])
+            if asked is not None:
+                scope = f.check.in_(sorted(asked - settled))
+            else:
+                scope = f.check.not_in(sorted(settled)) if settled else true()
             known = {  # (through the connection: the ORM's own handling of rows doubles the time)
                 row.fingerprint: row
-                for row in s.connection().execute(
+                for row in conn.execute(
                     select(f.id, f.fingerprint, f.state, f.suppressed_until, f.digest, f.check).where(scope)
                 )
             }
-            before = {row.check: row for row in s.connection().execute(select(CHECK_RUNS))}
-            new = [fp for fp in seen.digests if fp not in known]
+            new = [fp for fp in digests if fp not in known]
             moved = [
-                fp for fp, dig in seen.digests.items()
+                fp for fp, dig in digests.items()
                 if fp in known and (known[fp].digest != dig or known[fp].state in (*GONE, "suppressed"))
             ]  # fmt: skip
             found = {r["fingerprint"]: r for r in seen.fetch(new + moved)}
@@ -188,7 +230,7 @@ class Findings:
             else:
                 events = []
             changes: list[dict[str, Any]] = []
-            result.unchanged = len(seen.digests) - len(new) - len(moved)
+            result.unchanged += len(digests) - len(new) - len(moved)
             for fp in moved:
                 row = found[fp]
                 fid, _fp, state, until, dig, _check = known[fp]
@@ -224,9 +266,7 @@ class Findings:
                     statement, [{"_id": c["_id"], **{"b_" + k: c[k] for k in columns}} for c in changes]
                 )
             vanished = [
-                (k.id, k.state, k.check)
-                for fp, k in known.items()
-                if fp not in seen.digests and k.state in ACTIVE
+                (k.id, k.state, k.check) for fp, k in known.items() if fp not in digests and k.state in ACTIVE
             ]
             for fid, state, _check in vanished:
                 events.append(
@@ -243,22 +283,28 @@ class Findings:
                         .values(state="auto_resolved", suppressed_until=None, version=Finding.version + 1,
                                 **seen_last)
                     )  # fmt: skip
-            # This run saw again every finding of the checks it ran: one row per check, not per finding.
-            ran = (
-                set(checks) if checks is not None else {known[fp].check for fp in seen.digests if fp in known}
-            )
-            ran |= {found[fp]["check"] for fp in new}
+            # This run saw again every finding of the checks it ran: one row per check, not per finding,
+            # with what the check found and the mark its findings now bear.
+            ran = asked if asked is not None else set(seen.summaries)
+            marks |= _marks(conn, sorted(ran - settled))
             if ran:
                 s.execute(delete(CHECK_RUNS).where(CHECK_RUNS.c.check.in_(sorted(ran))))
                 s.execute(
-                    insert(CHECK_RUNS), [{"check": c, "run_id": run_id, "seen_at": now} for c in sorted(ran)]
-                )
+                    insert(CHECK_RUNS),
+                    [
+                        {"check": c, "run_id": run_id, "seen_at": now, "mark": marks.get(c),
+                         "summary": seen.summaries[c][0] if c in seen.summaries else None}
+                        for c in sorted(ran)
+                    ],
+                )  # fmt: skip
             if events:
                 bulk_insert(s.connection(), EVENTS, events)
             _announce(s, "finding.opened", result.opened + result.reopened)
             _announce(s, "finding.resolved", result.auto_resolved)
-            if s.get_bind().dialect.name == "sqlite":  # fresh statistics, or SQLite sorts the whole queue
-                s.execute(text("ANALYZE findings"))  # for every page instead of reading it in order
+            # Fresh statistics when many findings moved, or SQLite sorts the whole queue for every page
+            # instead of reading it in order.
+            if len(new) + len(changes) + len(vanished) > 1000 and s.get_bind().dialect.name == "sqlite":
+                s.execute(text("ANALYZE findings"))
         return result
 
     def act(
@@ -408,6 +454,16 @@ def _announce(s: Session, event: str, ids: list[int]) -> None:
         return
     for chunk in _chunks(ids, 10_000):
         emit(s, event, [finding_payload(f) for f in s.scalars(select(Finding).where(Finding.id.in_(chunk)))])
+
+
+def _marks(conn: Connection, checks: list[str]) -> dict[str, str]:
+    """Each check's findings in the store, marked so that any change shows: how many there are and
+    the sum of their versions (a run or a person changing a finding adds one to its version)."""
+    if not checks:
+        return {}
+    f = FINDINGS.c
+    query = select(f.check, func.count(), func.sum(f.version)).where(f.check.in_(checks)).group_by(f.check)
+    return {check: f"{count}:{versions}" for check, count, versions in conn.execute(query)}
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

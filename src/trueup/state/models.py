@@ -157,6 +157,10 @@ class CheckRun(Base):
     check: Mapped[str] = mapped_column(String(64), primary_key=True)
     run_id: Mapped[str] = mapped_column(String(40))
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # What the run found (`findings.summary`) and the mark its findings bore after (`findings._marks`):
+    # while both hold, the next run has nothing to do for this check.
+    summary: Mapped[str | None] = mapped_column(String(32))
+    mark: Mapped[str | None] = mapped_column(String(40))
 
 
 class FindingEvent(Base):

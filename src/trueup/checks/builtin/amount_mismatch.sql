@@ -7,24 +7,26 @@
 --   between a job and its invoices, or between an invoice and its copy in the next system.
 --   Each side is compared as its system exported it, rounded to the cent.
 WITH invoice_copies AS (
-  SELECT h.id AS handoff, h.owner, h.to_system AS fixer, a.canonical_id,
-    a.system AS sys_a, a.source_id AS id_a, b.system AS sys_b, b.source_id AS id_b,
-    'invoice ' || coalesce(a.number, a.source_id) AS what, round(a.amount, 2) AS amount_a, round(b.amount, 2) AS amount_b
+  SELECT h.id AS handoff, h.owner, h.to_system AS fixer, a.canonical_id, a.system AS sys_a, a.source_id AS id_a,
+    a.number, b.system AS sys_b, b.source_id AS id_b, round(a.amount, 2) AS amount_a, round(b.amount, 2) AS amount_b
   FROM config.handoffs h
   JOIN records_invoice a ON a.system = h.from_system
   JOIN records_invoice b ON b.canonical_id = a.canonical_id AND b.system = h.to_system
   WHERE h.source_entity = 'invoice' AND h.target_entity = 'invoice' AND h.retired_on IS NULL
+), invoiced AS (  -- what each system a job's handoff leads to invoiced for the job
+  SELECT i.job AS canonical_id, i.system, round(sum(i.amount), 2) AS amount
+  FROM records_invoice i
+  SEMI JOIN config.handoffs h ON h.to_system = i.system AND h.source_entity = 'job' AND h.target_entity = 'invoice'
+  WHERE i.job IS NOT NULL AND coalesce(i.state, '') <> 'cancelled'
+  GROUP BY i.job, i.system
 ), job_sums AS (
   SELECT h.id AS handoff, h.owner, h.from_system AS fixer, j.canonical_id, j.system AS sys_a, j.source_id AS id_a,
-    'job ' || coalesce(j.number, j.source_id) AS what, round(j.amount, 2) AS amount_a, i.system AS sys_b,
-    round(sum(i.amount), 2) AS amount_b
+    j.number, round(j.amount, 2) AS amount_a, i.system AS sys_b, i.amount AS amount_b
   FROM config.handoffs h
   JOIN records_job j ON j.system = h.from_system
-  JOIN records_invoice i ON i.job = j.canonical_id AND i.system = h.to_system
+  JOIN invoiced i ON i.canonical_id = j.canonical_id AND i.system = h.to_system
   WHERE h.source_entity = 'job' AND h.target_entity = 'invoice' AND h.retired_on IS NULL
-    AND coalesce(i.state, '') <> 'cancelled'
-  GROUP BY h.id, h.owner, h.from_system, j.canonical_id, j.system, j.source_id, j.number, j.amount, i.system
-), apart AS (  -- the amounts are compared first, and the records listed only for the pairs apart
+), apart AS (  -- the amounts are compared first; the records listed and the titles written for the pairs apart
   SELECT x.*, 'job' AS kind FROM job_sums x CROSS JOIN config.settings s
   WHERE amount_a IS NOT NULL AND amount_b IS NOT NULL AND abs(amount_a - amount_b) > greatest(s.tolerance, 0.005)
   UNION ALL BY NAME
@@ -42,7 +44,8 @@ SELECT CASE a.kind WHEN 'job' THEN [{'entity': 'job', 'system': a.sys_a, 'source
        ELSE [{'entity': 'invoice', 'system': a.sys_a, 'source_id': a.id_a},
              {'entity': 'invoice', 'system': a.sys_b, 'source_id': a.id_b}] END AS entities,
   'amount' AS field, abs(a.amount_a - a.amount_b) AS money, coalesce(a.owner, a.fixer) AS owner, a.handoff,
-  printf('%s: %s has %s, %s has %s (%s apart)', config.capital(a.what), a.sys_a, config.money_text(a.amount_a), a.sys_b,
-         config.money_text(a.amount_b), config.money_text(abs(a.amount_a - a.amount_b))) AS title,
+  printf('%s %s: %s has %s, %s has %s (%s apart)', CASE a.kind WHEN 'job' THEN 'Job' ELSE 'Invoice' END,
+         coalesce(a.number, a.id_a), a.sys_a, config.money_text(a.amount_a), a.sys_b, config.money_text(a.amount_b),
+         config.money_text(abs(a.amount_a - a.amount_b))) AS title,
   map([a.sys_a, a.sys_b], [a.amount_a, a.amount_b]) AS "values"
 FROM apart a LEFT JOIN listed l ON a.kind = 'job' AND l.canonical_id = a.canonical_id AND l.sys_b = a.sys_b

@@ -9,15 +9,18 @@
 WITH handoff AS (
   SELECT * FROM config.handoffs WHERE source_entity = 'job' AND target_entity = 'invoice' AND retired_on IS NULL
   ORDER BY position LIMIT 1
+), unbilled AS MATERIALIZED (  -- the late, uninvoiced jobs first; their records and titles after, for those alone
+  SELECT j.*, h.id AS handoff, coalesce(h.owner, h.to_system, 'billing') AS owner, h.from_system, h.sla, s.as_of
+  FROM job j CROSS JOIN config.settings s LEFT JOIN handoff h ON true
+  WHERE j.state IN ('completed', 'invoice_ready', 'closed') AND coalesce(j.amount, 0) <> 0
+    AND j.completed_at + coalesce(h.sla, INTERVAL 3 DAY) < s.as_of
+    AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.job = j.canonical_id)
 )
 SELECT [{'entity': 'job', 'system': r.system, 'source_id': r.source_id}] AS entities,
-  j.amount AS money, coalesce(h.owner, h.to_system, 'billing') AS owner, h.id AS handoff,
+  j.amount AS money, j.owner, j.handoff,
   printf('Job %s completed %s, no invoice after %d days (SLA %s), %s unbilled', coalesce(j.number, r.source_id),
-         strftime(j.completed_at, '%Y-%m-%d'), date_diff('day', j.completed_at, s.as_of),
-         coalesce(CAST(h.sla AS VARCHAR), '3 days'), config.money_text(j.amount)) AS title,
+         strftime(j.completed_at, '%Y-%m-%d'), date_diff('day', j.completed_at, j.as_of),
+         coalesce(CAST(j.sla AS VARCHAR), '3 days'), config.money_text(j.amount)) AS title,
   {'status': j.status, 'state': j.state, 'completed_at': j.completed_at, 'amount': j.amount} AS "values"
-FROM job j CROSS JOIN config.settings s LEFT JOIN handoff h ON true
-JOIN records_job r ON r.canonical_id = j.canonical_id AND r.system = coalesce(h.from_system, r.system)
-WHERE j.state IN ('completed', 'invoice_ready', 'closed') AND coalesce(j.amount, 0) <> 0
-  AND j.completed_at + coalesce(h.sla, INTERVAL 3 DAY) < s.as_of
-  AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.job = j.canonical_id)
+FROM unbilled j
+JOIN records_job r ON r.canonical_id = j.canonical_id AND r.system = coalesce(j.from_system, r.system)
