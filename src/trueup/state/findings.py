@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Connection,
     DateTime,
     Engine,
@@ -190,10 +191,11 @@ class Findings:
             }  # fmt: skip
             result.unchanged = sum(seen.summaries[c][1] for c in settled)
             digests = seen.digests_of([c for c in seen.summaries if c not in settled])
+            scope: ColumnElement[bool] = true()
             if asked is not None:
                 scope = f.check.in_(sorted(asked - settled))
-            else:
-                scope = f.check.not_in(sorted(settled)) if settled else true()
+            elif settled:
+                scope = f.check.not_in(sorted(settled))
             known = {  # (through the connection: the ORM's own handling of rows doubles the time)
                 row.fingerprint: row
                 for row in conn.execute(
