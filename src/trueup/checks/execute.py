@@ -16,7 +16,9 @@ from trueup.ingest.base import literal
 from trueup.warehouse import columns, ident
 
 RESULTS = "check_results"
-REF = "STRUCT(entity VARCHAR, system VARCHAR, source_id VARCHAR)"
+# A record a finding is about; a check that has the record's canonical id at hand (the `records_*`
+# tables carry it) may give it, and the others' are looked up in `clusters`.
+REF = "STRUCT(entity VARCHAR, system VARCHAR, source_id VARCHAR, canonical_id VARCHAR)"
 SCHEMA = (
     "check_name VARCHAR, category VARCHAR, severity VARCHAR, fingerprint VARCHAR, title VARCHAR,"
     " detail VARCHAR, owner VARCHAR, handoff VARCHAR, field VARCHAR, money DECIMAL(18,2),"
@@ -36,8 +38,8 @@ def create_results(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def finish_results(con: duckdb.DuckDBPyConnection) -> None:
-    """Write `check_results`: every row with its records' canonical ids (one join for all checks)
-    and its fingerprint."""
+    """Write `check_results`: every row with its records' canonical ids (those the checks did not
+    give, in one join for all checks) and its fingerprint."""
     con.execute(f"CREATE OR REPLACE TABLE {RESULTS} ({SCHEMA})")
     con.execute(f"INSERT INTO {RESULTS} {FINISH}")
 
@@ -101,12 +103,19 @@ FOUND = (
 )
 FINISH = """
 WITH numbered AS MATERIALIZED (SELECT row_number() OVER () AS n, * FROM _found),  -- numbered once, read twice
+refs AS (SELECT n, unnest(refs) AS r FROM numbered),
 canonical AS (
-  SELECT u.n, list_sort(list({'entity': u.r.entity, 'system': u.r.system, 'source_id': u.r.source_id,
-                              'canonical_id': c.canonical_id})) AS entities  -- in order, sorted after (faster)
-  FROM (SELECT n, unnest(refs) AS r FROM numbered) u
-  LEFT JOIN clusters c ON c.entity = u.r.entity AND c.system = u.r.system AND c.source_id = u.r.source_id
-  GROUP BY u.n
+  SELECT n, list_sort(list(r)) AS entities  -- in order, sorted after (faster than an ordered aggregate)
+  FROM (
+    SELECT n, r FROM refs WHERE r.canonical_id IS NOT NULL
+    UNION ALL
+    SELECT u.n, {'entity': u.r.entity, 'system': u.r.system, 'source_id': u.r.source_id,
+                 'canonical_id': c.canonical_id}
+    FROM refs u
+    LEFT JOIN clusters c ON c.entity = u.r.entity AND c.system = u.r.system AND c.source_id = u.r.source_id
+    WHERE u.r.canonical_id IS NULL
+  )
+  GROUP BY n
 )
 SELECT f.check_name, f.category, f.severity,
   md5(f.check_name || '|' || coalesce(f.key, array_to_string(list_transform(coalesce(c.entities, []),

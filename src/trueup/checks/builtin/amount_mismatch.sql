@@ -8,7 +8,8 @@
 --   Each side is compared as its system exported it, rounded to the cent.
 WITH invoice_copies AS (
   SELECT h.id AS handoff, h.owner, h.to_system AS fixer, a.canonical_id, a.system AS sys_a, a.source_id AS id_a,
-    a.number, b.system AS sys_b, b.source_id AS id_b, round(a.amount, 2) AS amount_a, round(b.amount, 2) AS amount_b
+    a.number, b.system AS sys_b, b.source_id AS id_b, b.canonical_id AS canonical_b, round(a.amount, 2) AS amount_a,
+    round(b.amount, 2) AS amount_b
   FROM config.handoffs h
   JOIN records_invoice a ON a.system = h.from_system
   JOIN records_invoice b ON b.canonical_id = a.canonical_id AND b.system = h.to_system
@@ -33,16 +34,19 @@ WITH invoice_copies AS (
   SELECT x.*, 'invoice' AS kind FROM invoice_copies x CROSS JOIN config.settings s
   WHERE amount_a IS NOT NULL AND amount_b IS NOT NULL AND abs(amount_a - amount_b) > greatest(s.tolerance, 0.005)
 ), listed AS (  -- a job's invoices, for the jobs whose amounts differ
-  SELECT x.canonical_id, x.sys_b, list({'entity': 'invoice', 'system': i.system, 'source_id': i.source_id}
-                                       ORDER BY i.source_id) AS invoices
+  SELECT x.canonical_id, x.sys_b, list({'entity': 'invoice', 'system': i.system, 'source_id': i.source_id,
+                                        'canonical_id': i.canonical_id} ORDER BY i.source_id) AS invoices
   FROM (SELECT DISTINCT canonical_id, sys_b FROM apart WHERE kind = 'job') x
   JOIN records_invoice i ON i.job = x.canonical_id AND i.system = x.sys_b
   WHERE coalesce(i.state, '') <> 'cancelled'
   GROUP BY x.canonical_id, x.sys_b
 )
-SELECT CASE a.kind WHEN 'job' THEN [{'entity': 'job', 'system': a.sys_a, 'source_id': a.id_a}] || l.invoices
-       ELSE [{'entity': 'invoice', 'system': a.sys_a, 'source_id': a.id_a},
-             {'entity': 'invoice', 'system': a.sys_b, 'source_id': a.id_b}] END AS entities,
+SELECT CASE a.kind
+         WHEN 'job' THEN [{'entity': 'job', 'system': a.sys_a, 'source_id': a.id_a, 'canonical_id': a.canonical_id}]
+                         || l.invoices
+         ELSE [{'entity': 'invoice', 'system': a.sys_a, 'source_id': a.id_a, 'canonical_id': a.canonical_id},
+               {'entity': 'invoice', 'system': a.sys_b, 'source_id': a.id_b, 'canonical_id': a.canonical_b}] END
+  AS entities,
   'amount' AS field, abs(a.amount_a - a.amount_b) AS money, coalesce(a.owner, a.fixer) AS owner, a.handoff,
   printf('%s %s: %s has %s, %s has %s (%s apart)', CASE a.kind WHEN 'job' THEN 'Job' ELSE 'Invoice' END,
          coalesce(a.number, a.id_a), a.sys_a, config.money_text(a.amount_a), a.sys_b, config.money_text(a.amount_b),

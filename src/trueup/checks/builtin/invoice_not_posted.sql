@@ -5,7 +5,7 @@
 -- description: >
 --   An invoice the billing system issued that never reached the ledger, past the handoff's SLA:
 --   revenue nobody has booked.
-SELECT [{'entity': 'invoice', 'system': a.system, 'source_id': a.source_id}] AS entities,
+SELECT [{'entity': 'invoice', 'system': a.system, 'source_id': a.source_id, 'canonical_id': a.canonical_id}] AS entities,
   a.amount AS money, coalesce(h.owner, h.to_system) AS owner, h.id AS handoff,
   printf('Invoice %s (%s) issued %s in %s is not in %s after %d days (SLA %s)', coalesce(a.number, a.source_id),
          config.money_text(a.amount), strftime(a.issued_at, '%Y-%m-%d'), h.from_system, h.to_system,

@@ -16,7 +16,7 @@ WITH handoff AS (
     AND j.completed_at + coalesce(h.sla, INTERVAL 3 DAY) < s.as_of
     AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.job = j.canonical_id)
 )
-SELECT [{'entity': 'job', 'system': r.system, 'source_id': r.source_id}] AS entities,
+SELECT [{'entity': 'job', 'system': r.system, 'source_id': r.source_id, 'canonical_id': r.canonical_id}] AS entities,
   j.amount AS money, j.owner, j.handoff,
   printf('Job %s completed %s, no invoice after %d days (SLA %s), %s unbilled', coalesce(j.number, r.source_id),
          strftime(j.completed_at, '%Y-%m-%d'), date_diff('day', j.completed_at, j.as_of),

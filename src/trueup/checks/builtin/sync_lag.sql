@@ -7,9 +7,10 @@
 --   the work was done, an invoice posted late to the ledger. Days are counted on the calendar, in
 --   the workspace's time zone.
 WITH late AS (  -- the pairs past their SLA first; their records and titles after, for those alone
-  SELECT h.id AS handoff, h.owner, h.to_system AS fixer, h.sla, 'job' AS entity, j.system, j.source_id,
+  SELECT h.id AS handoff, h.owner, h.to_system AS fixer, h.sla, 'job' AS entity, j.system, j.source_id, j.canonical_id,
     coalesce(j.number, j.source_id) AS number, ' completed' AS happened, j.completed_at AS started,
-    'invoiced' AS verb, i.system AS to_system, i.source_id AS to_id, i.issued_at AS arrived, i.amount AS money
+    'invoiced' AS verb, i.system AS to_system, i.source_id AS to_id, i.canonical_id AS to_canonical,
+    i.issued_at AS arrived, i.amount AS money
   FROM config.handoffs h
   JOIN records_job j ON j.system = h.from_system
   JOIN records_invoice i ON i.job = j.canonical_id AND i.system = h.to_system
@@ -17,16 +18,17 @@ WITH late AS (  -- the pairs past their SLA first; their records and titles afte
     AND j.state IN ('completed', 'invoice_ready', 'closed')
     AND CAST(i.issued_at AS DATE) > CAST(j.completed_at AS DATE) + h.sla
   UNION ALL
-  SELECT h.id, h.owner, h.to_system, h.sla, 'invoice', a.system, a.source_id, coalesce(a.number, a.source_id),
-    ' issued', a.issued_at, 'posted', b.system, b.source_id, coalesce(b.posted_at, b.issued_at), a.amount
+  SELECT h.id, h.owner, h.to_system, h.sla, 'invoice', a.system, a.source_id, a.canonical_id,
+    coalesce(a.number, a.source_id), ' issued', a.issued_at, 'posted', b.system, b.source_id, b.canonical_id,
+    coalesce(b.posted_at, b.issued_at), a.amount
   FROM config.handoffs h
   JOIN records_invoice a ON a.system = h.from_system
   JOIN records_invoice b ON b.canonical_id = a.canonical_id AND b.system = h.to_system
   WHERE h.source_entity = 'invoice' AND h.target_entity = 'invoice' AND h.retired_on IS NULL
     AND CAST(coalesce(b.posted_at, b.issued_at) AS DATE) > CAST(a.issued_at AS DATE) + h.sla
 )
-SELECT [{'entity': entity, 'system': system, 'source_id': source_id},
-        {'entity': 'invoice', 'system': to_system, 'source_id': to_id}] AS entities,
+SELECT [{'entity': entity, 'system': system, 'source_id': source_id, 'canonical_id': canonical_id},
+        {'entity': 'invoice', 'system': to_system, 'source_id': to_id, 'canonical_id': to_canonical}] AS entities,
   money, coalesce(owner, fixer) AS owner, handoff,
   printf('%s: %s %s%s %s, %s %s, %d days later (SLA %s)', handoff, entity, number, happened,
          strftime(started, '%Y-%m-%d'), verb, strftime(arrived, '%Y-%m-%d'),

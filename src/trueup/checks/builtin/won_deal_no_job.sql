@@ -8,7 +8,7 @@ WITH handoff AS (
   SELECT * FROM config.handoffs WHERE source_entity = 'deal' AND target_entity = 'job' AND retired_on IS NULL
   ORDER BY position LIMIT 1
 )
-SELECT [{'entity': 'deal', 'system': r.system, 'source_id': r.source_id}] AS entities,
+SELECT [{'entity': 'deal', 'system': r.system, 'source_id': r.source_id, 'canonical_id': r.canonical_id}] AS entities,
   d.amount AS money, coalesce(h.owner, h.to_system, 'dispatch') AS owner, h.id AS handoff,
   printf('Deal %s (%s) was won %s and has no job after %d days (SLA %s)', coalesce(d.name, r.source_id),
          config.money_text(d.amount), strftime(d.closed_at, '%Y-%m-%d'), date_diff('day', d.closed_at, s.as_of),
