@@ -85,3 +85,31 @@ def test_the_check_step_alone_on_a_new_workspace_says_what_to_run(example: Path)
     result = runner.invoke(app, ["run", "-w", str(example), "--step", "ingest", "--step", "check"])
     assert result.exit_code != 0
     assert "run `trueup run` with every step first" in result.output + str(result.exception)
+
+
+SHARED_VALUES = """\
+-- name: {name}
+-- category: source_of_truth_conflict
+-- severity: info
+SELECT [{{'entity': v.entity, 'system': v.system, 'source_id': v.source_id, 'canonical_id': v.canonical_id}}]
+    AS entities, v.field AS field
+FROM field_values v
+WHERE (SELECT count(DISTINCT c.system) FROM clusters c
+       WHERE c.entity = v.entity AND c.canonical_id = v.canonical_id) {held}
+"""
+
+
+def test_field_values_hold_what_two_systems_can_disagree_on(example: Path) -> None:
+    """`field_values` has the records of real things two or more systems hold, and none other; a
+    check that gives each record's canonical id keeps it."""
+    (example / "checks").mkdir()
+    for name, held in (("held_by_one", "< 2"), ("held_by_two", ">= 2")):
+        (example / "checks" / f"{name}.sql").write_text(SHARED_VALUES.format(name=name, held=held))
+    assert runner.invoke(app, ["run", "-w", str(example)]).exit_code == 0
+
+    def found(check: str) -> list[dict]:  # type: ignore[type-arg]
+        return json.loads(runner.invoke(app, ["findings", "-w", str(example), "--json", "--check", check]).output)
+
+    assert found("held_by_one") == []
+    shared = found("held_by_two")
+    assert shared and all(f["entities"][0]["canonical_id"] for f in shared)

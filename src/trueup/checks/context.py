@@ -17,7 +17,9 @@ user's own) is plain SQL with its thresholds joined in rather than pasted in:
 Most checks start from `records_<entity>`, every system's staged rows (spreadsheets included)
 with the record's canonical id and its references made canonical, which the resolve step writes.
 This module builds, as a temporary table the checks of the run see, `field_values`: every field
-of every record as text with the normal form it is compared by. And one table the report reads
+of every record of a real thing two or more systems hold, as text with the normal form it is
+compared by (where systems can disagree); `config.retired_matches`: ids, references and listed
+fields of every record that match a retired system's id pattern. And one table the report reads
 too: `reported_figures`, each declared figure beside the same figure recomputed from golden records.
 """
 
@@ -147,13 +149,13 @@ def write(
         f"CREATE OR REPLACE MACRO {SCHEMA}.capital(x) AS upper(left(x, 1)) || substr(x, 2)"
     )  # job -> Job
     staged = [e for e in ENTITIES if table_exists(con, "main", f"staged_{e}")]
-    retired = needs is None or "retired_matches" in needs
-    if retired or needs is None or "field_values" in needs:
+    if needs is None or "field_values" in needs:
         _materialise(con, "field_values", field_values_sql(ws, staged))
     _field_fill(con, ws, staged)
-    if retired:
-        _retired_matches(con, ws)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW payment_reflection AS {PAYMENT_REFLECTION}")
+    if needs is None or "retired_matches" in needs:
+        _retired_matches(con, ws, staged)
+    if needs is None or "payment_reflection" in needs:  # read by two checks: computed once
+        _materialise(con, "payment_reflection", PAYMENT_REFLECTION)
     if needs is None or REPORTED_FIGURES in needs:  # else the report keeps reading the last run's
         con.execute(f"CREATE OR REPLACE TABLE {REPORTED_FIGURES} AS {RECOMPUTED}")
 
@@ -267,13 +269,17 @@ SHEET_ONLY = (Kind.MONEY, Kind.TIMESTAMP, Kind.STATUS)  # compared only against 
 
 def field_values_sql(ws: Config, entities: list[str]) -> str:
     """The fields checks compare, one row each: the value as text and the normal form it is
-    compared by. Descriptive fields (names, emails, phones, addresses, text, references, extra
-    fields) of every record; amounts, times and statuses only of the records a spreadsheet row
-    stands for, the one place they are compared cell by cell (the job-to-cash checks compare
-    them in their own joins). Each entity's records are joined to their canonical ids once."""
+    compared by, for the records of the real things two or more systems hold (spreadsheets count):
+    where systems can disagree. Descriptive fields (names, emails, phones, addresses, text,
+    references, extra fields) of those records; amounts, times and statuses only of the records a
+    spreadsheet row stands for, the one place they are compared cell by cell (the job-to-cash
+    checks compare them in their own joins). Each entity's records are joined to their canonical
+    ids once."""
     sheets = [n for n, s in ws.systems.items() if s.kind == "spreadsheet"]
     parts = []
     for entity in entities:
+        if len(ws.entities.get(entity, {})) < 2:
+            continue  # one system holds this entity: nothing to compare
         mappings = ws.entities.get(entity, {}).values()
         mapped = {f for m in mappings for f in m.fields}
         sheet_mapped = any(n in ws.entities.get(entity, {}) for n in sheets)
@@ -298,9 +304,14 @@ def field_values_sql(ws: Config, entities: list[str]) -> str:
             if sheet_mapped
             else "false"
         )
+        shared = (
+            f"SELECT canonical_id FROM clusters WHERE entity = {literal(entity)}"
+            " GROUP BY canonical_id HAVING min(system) <> max(system)"
+        )
         parts.append(
             f"(WITH s AS MATERIALIZED (SELECT c.canonical_id, {in_sheet} AS in_sheet, t.* FROM staged_{entity} t"
-            f" JOIN clusters c ON c.entity = {literal(entity)} AND c.system = t.system AND c.source_id = t.source_id)"
+            f" JOIN clusters c ON c.entity = {literal(entity)} AND c.system = t.system AND c.source_id = t.source_id"
+            f" WHERE c.canonical_id IN ({shared}))"
             f" SELECT {literal(entity)} AS entity, * FROM ({' UNION ALL '.join(selects)}))"
         )
     if not parts:
@@ -367,10 +378,11 @@ def _sheet_columns(con: duckdb.DuckDBPyConnection, ws: Config) -> None:
            rows)  # fmt: skip
 
 
-def _retired_matches(con: duckdb.DuckDBPyConnection, ws: Config) -> None:
+def _retired_matches(con: duckdb.DuckDBPyConnection, ws: Config, entities: list[str]) -> None:
     """Every id, reference and listed field of a current system that matches a retired system's
-    `id_pattern`, as `config.retired_matches` (`how`: id, reference or field). Each pattern is
-    written into its query: a pattern read from a column is compiled again for every row."""
+    `id_pattern`, as `config.retired_matches` (`how`: id, reference or field), read from every
+    record. Each pattern is written into its query: a pattern read from a column is compiled again
+    for every row."""
     con.execute(
         f"CREATE OR REPLACE TABLE {SCHEMA}.retired_matches (retired VARCHAR, how VARCHAR, entity VARCHAR,"
         " system VARCHAR, source_id VARCHAR, field VARCHAR, value VARCHAR)"
@@ -379,15 +391,43 @@ def _retired_matches(con: duckdb.DuckDBPyConnection, ws: Config) -> None:
         if not r.id_pattern:
             continue
         pattern, name = literal(r.id_pattern), literal(r.system)
-        listed = ", ".join(literal(f) for f in r.fields) or "NULL"
+        carried = [
+            f"SELECT {literal(how)} AS how, {literal(entity)} AS entity, system, source_id, {literal(field)} AS field,"
+            f" {value} AS value FROM staged_{entity} WHERE source_id IS NOT NULL"
+            for entity in entities
+            for field, how, value in _carriers(ws, entity, r.fields)
+        ]
+        if carried:
+            con.execute(
+                f"INSERT INTO {SCHEMA}.retired_matches SELECT {name}, * FROM ({' UNION ALL '.join(carried)})"
+                f" WHERE system <> {name} AND regexp_matches(value, {pattern})"
+            )
         con.execute(
-            f"INSERT INTO {SCHEMA}.retired_matches"
-            f" SELECT {name}, CASE WHEN kind = 'reference' THEN 'reference' ELSE 'field' END, entity, system,"
-            f" source_id, field, value FROM field_values WHERE system <> {name}"
-            f" AND (kind = 'reference' OR entity || '.' || field IN ({listed})) AND regexp_matches(value, {pattern})"
-            f" UNION ALL SELECT {name}, 'id', entity, system, source_id, 'id', source_id FROM clusters"
-            f" WHERE system <> {name} AND regexp_matches(source_id, {pattern})"
+            f"INSERT INTO {SCHEMA}.retired_matches SELECT {name}, 'id', entity, system, source_id, 'id', source_id"
+            f" FROM clusters WHERE system <> {name} AND regexp_matches(source_id, {pattern})"
         )
+
+
+def _carriers(ws: Config, entity: str, listed: list[str]) -> list[tuple[str, str, str]]:
+    """The fields of an entity that may carry a retired system's id, with how (`reference` or
+    `field`, one the retirement lists as `entity.field`) and their value as text: every mapped
+    reference, and the listed fields, canonical or extra."""
+    mappings = ws.entities.get(entity, {}).values()
+    mapped = {f for m in mappings for f in m.fields}
+    extra = {f for m in mappings for f in m.extra}
+    out = []
+    for field in sorted(mapped | extra):
+        kind = ENTITIES[entity].fields.get(field) if field in mapped else None
+        reference = kind == Kind.REFERENCE and (entity, field) not in COPIES
+        if not reference and f"{entity}.{field}" not in listed:
+            continue
+        value = (
+            f"CAST({ident(field)} AS VARCHAR)"
+            if field in mapped
+            else f"json_extract_string(extra, {literal('$.' + json_key(field))})"
+        )
+        out.append((field, "reference" if reference else "field", value))
+    return out
 
 
 def _materialise(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:

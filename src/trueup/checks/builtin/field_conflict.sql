@@ -5,20 +5,16 @@
 --   A linked record whose value differs from the owner system's, after normalising case, spacing,
 --   phone and address formats. Compares descriptive fields (names, emails, phones, addresses, text);
 --   money, times and states belong to the job-to-cash checks.
-WITH shared AS MATERIALIZED (  -- only real things that two or more systems hold can disagree
-  SELECT c.entity, c.canonical_id FROM clusters c JOIN config.systems s ON s.system = c.system AND s.kind = 'system'
-  GROUP BY ALL HAVING count(DISTINCT c.system) > 1
-), compared AS (
+WITH compared AS (  -- field_values holds only real things two or more systems hold
   SELECT v.*, coalesce(o.owner, star.owner) AS owner_system
   FROM field_values v
-  SEMI JOIN shared ON shared.entity = v.entity AND shared.canonical_id = v.canonical_id
   JOIN config.systems s ON s.system = v.system AND s.kind = 'system'
   LEFT JOIN config.ownership o ON o.entity = v.entity AND o.field = v.field
   LEFT JOIN config.ownership star ON star.entity = v.entity AND star.field = '*'
   WHERE v.kind IN ('text', 'name', 'email', 'phone', 'address', 'postal_code', 'country')
      OR (v.kind = 'extra' AND o.owner IS NOT NULL)
 ), owner_values AS (
-  SELECT entity, canonical_id, field, min(source_id) AS source_id, list(DISTINCT norm) AS norms,
+  SELECT entity, canonical_id, field, min(source_id) AS source_id, list(norm) AS norms,
          min(value) AS value, min(system) AS system
   FROM compared WHERE system = owner_system GROUP BY ALL
 )

@@ -4,13 +4,14 @@
 -- description: >
 --   A handoff declared retired that still moves records: records of its target created after the
 --   retirement date and marked with its mechanism (an extra field naming it, such as created_by).
-WITH marked AS (
-  SELECT h.id, h.owner, h.to_system, h.retired_on, h.mechanism, v.entity, v.source_id, r.issued_at AS moved_at
+WITH marked AS (  -- invoices whose extra fields name the retired handoff's mechanism (created_by: Zapier)
+  SELECT h.id, h.owner, h.to_system, h.retired_on, h.mechanism, 'invoice' AS entity, r.source_id,
+    r.issued_at AS moved_at
   FROM config.handoffs h
-  JOIN field_values v ON v.system = h.to_system AND v.entity = h.target_entity AND v.kind = 'extra'
-    AND lower(trim(v.value)) = lower(trim(h.mechanism))
-  JOIN records_invoice r ON r.system = v.system AND r.source_id = v.source_id AND v.entity = 'invoice'
-  WHERE h.retired_on IS NOT NULL AND h.mechanism IS NOT NULL AND r.issued_at >= h.retired_on
+  JOIN records_invoice r ON r.system = h.to_system
+  WHERE h.target_entity = 'invoice' AND h.retired_on IS NOT NULL AND h.mechanism IS NOT NULL
+    AND r.issued_at >= h.retired_on
+    AND EXISTS (SELECT 1 FROM json_each(r.extra) x WHERE lower(trim(x.value ->> '$')) = lower(trim(h.mechanism)))
 )
 SELECT list({'entity': entity, 'system': to_system, 'source_id': source_id} ORDER BY source_id) AS entities,
   id AS key, id AS handoff, coalesce(min(owner), min(to_system)) AS owner,

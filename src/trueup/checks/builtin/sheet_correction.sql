@@ -19,18 +19,29 @@ WITH sheet_rows AS (  -- a sheet row is named by the first entity it maps (a job
   JOIN config.mappings m ON m.entity = v.entity AND m.system = v.system AND m.field = v.field AND NOT m.extra
   WHERE v.kind NOT IN ('reference', 'status', 'extra') AND v.field <> 'number'
 ), upstream AS (  -- what the systems the sheet is built from hold for the same record
-  SELECT x.system AS sheet_system, u.entity, u.canonical_id, u.field, list(DISTINCT u.norm) AS norms,
-    list(DISTINCT u.system || ': ' || u.value ORDER BY u.system || ': ' || u.value) AS shown, min(u.norm) AS norm
+  SELECT x.system AS sheet_system, u.entity, u.canonical_id, u.field, list(u.norm) AS norms, min(u.norm) AS norm
   FROM field_values u JOIN (SELECT DISTINCT system, derived_from FROM sheet) x ON list_contains(x.derived_from, u.system)
   WHERE u.canonical_id IN (SELECT canonical_id FROM sheet)
+  GROUP BY ALL
+), differing AS MATERIALIZED (  -- the cells no upstream system agrees with
+  SELECT x.*, u.norm AS upstream_norm FROM sheet x
+  JOIN upstream u ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
+    AND u.field = x.field
+  WHERE x.norm IS NOT NULL AND NOT list_contains(u.norms, x.norm)
+), shown AS (  -- the upstream values as people read them, for those cells alone
+  SELECT d.system AS sheet_system, u.entity, u.canonical_id, u.field,
+    list(DISTINCT u.system || ': ' || u.value ORDER BY u.system || ': ' || u.value) AS shown
+  FROM field_values u
+  JOIN (SELECT DISTINCT system, derived_from, entity, canonical_id, field FROM differing) d
+    ON d.entity = u.entity AND d.canonical_id = u.canonical_id AND d.field = u.field
+    AND list_contains(d.derived_from, u.system)
   GROUP BY ALL
 )
 SELECT [{'entity': x.row_entity, 'system': x.system, 'source_id': x.row_id}] AS entities,
   coalesce(x.column_name, x.field) AS field, x.system AS owner,
-  CASE WHEN x.kind = 'money' THEN abs(CAST(x.norm AS DECIMAL(18,2)) - CAST(u.norm AS DECIMAL(18,2))) END AS money,
+  CASE WHEN x.kind = 'money' THEN abs(CAST(x.norm AS DECIMAL(18,2)) - CAST(x.upstream_norm AS DECIMAL(18,2))) END AS money,
   printf('%s %s, %s: the sheet says %s, %s', config.capital(x.row_entity), x.row_id, coalesce(x.column_name, x.field), x.value,
          array_to_string(u.shown, '; ')) AS title,
   {'sheet': x.value, 'upstream': u.shown} AS "values"
-FROM sheet x JOIN upstream u ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
+FROM differing x JOIN shown u ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
   AND u.field = x.field
-WHERE x.norm IS NOT NULL AND NOT list_contains(u.norms, x.norm)
