@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -83,6 +83,10 @@ class Open:
     system: str | None = None
 
 
+# A finding's (handoff, owner, systems) -> the (handoff, system) it is charged to.
+Charges = dict[tuple[str | None, str | None, tuple[str, ...]], tuple[str | None, str | None]]
+
+
 @dataclass
 class _Sum:
     """A tally being added up."""
@@ -144,7 +148,8 @@ def build(
     now = now or datetime.now(UTC)
     rate = ws.costs.hourly_rate
     stakes = {c.name: c.stake for c in checks}
-    opened = [_charge(ws, _open(row, stakes, now)) for row in findings]
+    charged: Charges = {}
+    opened = [_charge(ws, _open(row, stakes, now), charged) for row in findings]
     handoffs = _handoffs(ws, opened, rate, now)
     systems = _systems(ws, opened, rate, now)
     categories = _categories(opened, rate, now)
@@ -212,11 +217,23 @@ def _open(row: Any, stakes: dict[str, str | None], now: datetime) -> Open:
     )
 
 
-def _charge(ws: Config, f: Open) -> Open:
+def _charge(ws: Config, f: Open, charged: Charges | None = None) -> Open:
+    """The finding with the handoff and the system it is charged to; `charged` remembers the answer
+    for findings naming the same handoff, owner and systems (thousands of findings share a few)."""
+    key = (f.handoff, f.owner, f.systems)
+    memo = charged if charged is not None else {}
+    if key not in memo:
+        memo[key] = _charged(ws, *key)
+    handoff, system = memo[key]
+    return replace(f, handoff=handoff, system=system)
+
+
+def _charged(
+    ws: Config, handoff: str | None, owner: str | None, named: tuple[str, ...]
+) -> tuple[str | None, str | None]:
     live = [h for h in ws.handoffs if not h.retired]
-    named = {h.id for h in ws.handoffs}
-    systems = set(f.systems) | ({f.owner} if f.owner in ws.systems else set())
-    handoff = f.handoff if f.handoff in named else None
+    systems = set(named) | ({owner} if owner in ws.systems else set())
+    handoff = handoff if handoff in {h.id for h in ws.handoffs} else None
     if handoff is None:
         handoff = next((h.id for h in live if {h.from_, h.to} <= systems), None)
     sheets = (
@@ -231,8 +248,7 @@ def _charge(ws: Config, f: Open) -> Open:
     if handoff is None and len(real) >= 2:
         handoff = _pair(real[0], real[1])
     target = next((h.to for h in ws.handoffs if h.id == handoff), None)
-    system = f.owner if f.owner in ws.systems else target or (real[0] if real else None)
-    return Open(**{**f.__dict__, "handoff": handoff, "system": system})
+    return handoff, owner if owner in ws.systems else target or (real[0] if real else None)
 
 
 def _pair(a: str, b: str) -> str:
