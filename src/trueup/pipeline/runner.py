@@ -68,8 +68,7 @@ def run(
         chosen(all_checks(workspace.root), tuple(checks))
     started = datetime.now(UTC)
     run_id = new_run_id(started)
-    state = StateStore(workspace.state_url)
-    try:
+    with StateStore(workspace.state_url) as state:
         state.abandon_unfinished()
         state.start_run(run_id, started, [s.name for s in steps])
         outcome = RunOutcome(run_id=run_id, started_at=started, outcome="succeeded")
@@ -108,5 +107,3 @@ def run(
             raise
         state.finish_run(run_id, outcome.outcome, outcome.counts)
         return outcome
-    finally:
-        state.close()

@@ -66,8 +66,7 @@ def current(ws: Workspace, save: bool = False) -> Ledger:
 
     if not ws.warehouse_path.exists():
         raise TrueupError("there is no run to report on yet: run `trueup run` first")
-    state = StateStore(ws.state_url)
-    try:
+    with StateStore(ws.state_url) as state:
         checked = [
             r
             for r in state.runs(limit=50)
@@ -79,8 +78,6 @@ def current(ws: Workspace, save: bool = False) -> Ledger:
         if save and run_id:
             state.save_snapshot(run_id, ledger.generated_at, ledgers.snapshot(ledger))
         return ledger
-    finally:
-        state.close()
 
 
 def output_dir(ws: Workspace) -> Path:
