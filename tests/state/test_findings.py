@@ -177,3 +177,5 @@ def test_a_check_whose_findings_did_not_move_is_not_read_again(store: StateStore
     assert {f.last_run for f in store.findings()} == {"run-5"}  # seen by the last run, read or not
     gone = store.sync("run-6", found([_row("a"), {**other, "money": 99.0}]))
     assert len(gone.auto_resolved) == 1 and read[-1] == ["job_not_invoiced"]
+    after = store.sync("run-7", found([_row("a"), {**other, "money": 99.0}]))
+    assert after.counts["unchanged"] == 2 and read[-1] == []  # what run-6 changed is in its mark

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -178,7 +179,8 @@ class Findings:
             conn = s.connection()
             before = {row.check: row for row in conn.execute(select(CHECK_RUNS))}
             candidates = [c for c in seen.summaries if asked is None or c in asked]
-            marks = _marks(conn, candidates)
+            ran = asked if asked is not None else set(seen.summaries)
+            marks = _marks(conn, sorted(ran))
             expired = set(
                 conn.scalars(
                     select(f.check).distinct().where(f.state == "suppressed", f.suppressed_until <= now)
@@ -235,7 +237,7 @@ class Findings:
             result.unchanged += len(digests) - len(new) - len(moved)
             for fp in moved:
                 row = found[fp]
-                fid, _fp, state, until, dig, _check = known[fp]
+                fid, _fp, state, until, dig, check = known[fp]
                 to_state = state
                 if state in GONE:
                     to_state = "reopened"
@@ -252,13 +254,13 @@ class Findings:
                     result.new_by_severity[sev] = result.new_by_severity.get(sev, 0) + 1
                 if to_state != state or row["digest"] != dig:
                     until = None if to_state != state else until
-                    changes.append({"_id": fid, "state": to_state, **_content(row), "digest": row["digest"],
-                                    "suppressed_until": until})  # fmt: skip
+                    changes.append({"_id": fid, "_check": check, "state": to_state, **_content(row),
+                                    "digest": row["digest"], "suppressed_until": until})  # fmt: skip
                     result.changed += row["digest"] != dig
                 else:
                     result.unchanged += 1
             if changes:  # one executemany for every finding whose state or content moved
-                columns = [k for k in changes[0] if k != "_id"]
+                columns = [k for k in changes[0] if k not in ("_id", "_check")]
                 statement = (
                     update(FINDINGS)
                     .where(FINDINGS.c.id == bindparam("_id"))
@@ -286,9 +288,13 @@ class Findings:
                                 **seen_last)
                     )  # fmt: skip
             # This run saw again every finding of the checks it ran: one row per check, not per finding,
-            # with what the check found and the mark its findings now bear.
-            ran = asked if asked is not None else set(seen.summaries)
-            marks |= _marks(conn, sorted(ran - settled))
+            # with what the check found and the mark its findings bear after this run's own changes (a
+            # person's action committed meanwhile is not in it, so the next run looks again).
+            added = Counter(found[fp]["check"] for fp in new)  # each at version 1
+            bumped = Counter([c["_check"] for c in changes] + [check for *_, check in vanished])  # each +1
+            for c in ran:
+                count, versions = _parse_mark(marks.get(c))
+                marks[c] = f"{count + added[c]}:{versions + added[c] + bumped[c]}"
             if ran:
                 s.execute(delete(CHECK_RUNS).where(CHECK_RUNS.c.check.in_(sorted(ran))))
                 s.execute(
@@ -456,6 +462,11 @@ def _announce(s: Session, event: str, ids: list[int]) -> None:
         return
     for chunk in _chunks(ids, 10_000):
         emit(s, event, [finding_payload(f) for f in s.scalars(select(Finding).where(Finding.id.in_(chunk)))])
+
+
+def _parse_mark(mark: str | None) -> tuple[int, int]:
+    count, _, versions = (mark or "0:0").partition(":")
+    return int(count), int(versions)
 
 
 def _marks(conn: Connection, checks: list[str]) -> dict[str, str]:
