@@ -51,7 +51,7 @@ def assign(
         WITH kept AS (
           SELECT label, first(canonical_id ORDER BY first_run, canonical_id) AS canonical_id,
             first(first_run ORDER BY first_run, canonical_id) AS first_run,
-            list(canonical_id ORDER BY canonical_id) AS ids
+            list_sort(list(canonical_id)) AS ids  -- sorted after: faster than an ordered aggregate
           FROM _kept GROUP BY label
         )
         SELECT l.label, coalesce(k.canonical_id, ? || '_' || substr(sha256(l.label), 1, 12)) AS canonical_id,
@@ -61,10 +61,10 @@ def assign(
         [prefix, run_id],
     )
     con.execute(
-        f"INSERT INTO {clusters} SELECT ?, c.system, c.source_id, a.canonical_id FROM _component c"
-        " JOIN _assigned a USING (label)",
-        [entity],
+        "CREATE OR REPLACE TEMP TABLE _today AS SELECT c.system, c.source_id, a.canonical_id, a.first_run"
+        " FROM _component c JOIN _assigned a USING (label)"
     )
+    con.execute(f"INSERT INTO {clusters} SELECT ?, system, source_id, canonical_id FROM _today", [entity])
     merges = con.execute(
         "SELECT canonical_id, list_filter(ids, lambda i: i <> canonical_id) FROM _assigned WHERE len(ids) > 1"
         " ORDER BY canonical_id"
@@ -80,16 +80,21 @@ def assign(
 
 
 def _remember(con: duckdb.DuckDBPyConnection, entity: str) -> None:
-    """Today's ids for today's records; records not seen today keep their last id for a return."""
+    """Today's ids for today's records (only those that changed are written: a run on unchanged
+    data rewrites nothing); records not seen today keep their last id for a return."""
     con.execute(
         f"""
-        DELETE FROM {CANONICAL_IDS} WHERE entity = ? AND (system, source_id) IN
-          (SELECT system, source_id FROM _component)
+        DELETE FROM {CANONICAL_IDS} p WHERE p.entity = ? AND EXISTS (
+          SELECT 1 FROM _today t WHERE t.system = p.system AND t.source_id = p.source_id
+            AND (t.canonical_id IS DISTINCT FROM p.canonical_id OR t.first_run IS DISTINCT FROM p.first_run))
         """,
         [entity],
     )
     con.execute(
-        f"INSERT INTO {CANONICAL_IDS} SELECT ?, c.system, c.source_id, a.canonical_id, a.first_run"
-        " FROM _component c JOIN _assigned a USING (label)",
-        [entity],
+        f"""
+        INSERT INTO {CANONICAL_IDS} SELECT ?, t.system, t.source_id, t.canonical_id, t.first_run FROM _today t
+        WHERE NOT EXISTS (SELECT 1 FROM {CANONICAL_IDS} p
+                          WHERE p.entity = ? AND p.system = t.system AND p.source_id = t.source_id)
+        """,
+        [entity, entity],
     )
