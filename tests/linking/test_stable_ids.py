@@ -78,3 +78,34 @@ def test_decisions_are_honoured_by_every_later_run(make_workspace: Callable[...,
     assert bad.returncode == 1 and "system:source_id" in bad.stderr
     unknown = trueup("links", "reject", "ledger:1", "dispatch:d7", "-w", str(root))
     assert unknown.returncode == 1 and "unknown system" in unknown.stderr
+
+
+def test_a_record_split_off_never_shares_the_id_its_cluster_kept() -> None:
+    """A cluster's id is minted from its smallest record. When that record is split off and the
+    rest keep the id (they hold most of its records), the record gets an id of its own: two
+    clusters never share one, and the next run on the same clusters changes nothing."""
+    import duckdb
+
+    from trueup.linking import identity
+
+    con = duckdb.connect()
+    identity.ensure_table(con)
+    con.execute("CREATE TABLE clusters (entity VARCHAR, system VARCHAR, source_id VARCHAR, canonical_id VARCHAR)")
+
+    def run(run_id: str, labels: dict[str, str]) -> tuple[dict[str, str], list[tuple[str, str, list[str]]]]:
+        con.execute("CREATE OR REPLACE TEMP TABLE _component (system VARCHAR, source_id VARCHAR, label VARCHAR)")
+        con.executemany("INSERT INTO _component VALUES ('crm', ?, ?)", list(labels.items()))
+        con.execute("DELETE FROM clusters")
+        events = identity.assign(con, "customer", "cus", run_id, "clusters")
+        return dict(con.execute("SELECT source_id, canonical_id FROM clusters").fetchall()), events
+
+    together, _ = run("r1", {"a": "crm:a", "b": "crm:a", "c": "crm:a"})
+    assert len(set(together.values())) == 1
+    apart, events = run("r2", {"a": "crm:a", "b": "crm:b", "c": "crm:b"})
+    assert apart["b"] == apart["c"] == together["a"]  # the two of three keep the id
+    assert apart["a"] != together["a"]  # the one split off gets its own
+    assert events == [("split", together["a"], [apart["a"]])]
+    again, events = run("r3", {"a": "crm:a", "b": "crm:b", "c": "crm:b"})
+    assert again == apart and events == []
+    first_runs = dict(con.execute("SELECT source_id, first_run FROM canonical_ids").fetchall())
+    assert first_runs == {"a": "r2", "b": "r1", "c": "r1"}

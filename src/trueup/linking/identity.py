@@ -44,7 +44,10 @@ def assign(
           count(*) AS parts
         FROM _before GROUP BY canonical_id
     """)
-    # Each cluster takes the oldest id it kept; a cluster that kept none gets a new one.
+    # Each cluster takes the oldest id it kept; a cluster that kept none gets a new one. (The new id
+    # of a record split off can be the old id itself, minted from that record when it was the
+    # smallest of its cluster and now kept by the rest: then it is salted, or two clusters would
+    # share one id, and every later run would split them again.)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _assigned AS
@@ -54,11 +57,16 @@ def assign(
             list_sort(list(canonical_id)) AS ids  -- sorted after: faster than an ordered aggregate
           FROM _kept GROUP BY label
         )
-        SELECT l.label, coalesce(k.canonical_id, ? || '_' || substr(sha256(l.label), 1, 12)) AS canonical_id,
-          coalesce(k.first_run, ?) AS first_run, coalesce(k.ids, []) AS ids
-        FROM (SELECT DISTINCT label FROM _component) l LEFT JOIN kept k USING (label)
+        SELECT label, canonical_id, first_run, ids FROM kept
+        UNION ALL  -- a new id from the cluster's smallest record; salted when a cluster kept that id
+        SELECT m.label, CASE WHEN m.plain IN (SELECT canonical_id FROM kept) THEN m.salted ELSE m.plain END, ?, []
+        FROM (
+          SELECT label, ? || '_' || substr(sha256(label), 1, 12) AS plain,
+            ? || '_' || substr(sha256(label || '/split'), 1, 12) AS salted
+          FROM (SELECT DISTINCT label FROM _component) ANTI JOIN kept USING (label)
+        ) m
         """,
-        [prefix, run_id],
+        [run_id, prefix, prefix],
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _today AS SELECT c.system, c.source_id, a.canonical_id, a.first_run"
