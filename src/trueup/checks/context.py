@@ -63,8 +63,8 @@ def write(
     needs: str | None = None,
 ) -> None:
     """The declarations as `config.*` tables, and the tables checks share. `needs` (the SQL of the
-    checks that will run) leaves out `field_values`, `config.retired_matches` and
-    `reported_figures` when no check reads them: they cost more than all the job-to-cash checks
+    checks that will run) leaves out `field_values`, `config.retired_matches`, `payment_reflection`
+    and `reported_figures` when no check reads them: they cost more than all the job-to-cash checks
     together."""
     missing = [
         t

@@ -178,7 +178,6 @@ class Findings:
             f = FINDINGS.c
             conn = s.connection()
             before = {row.check: row for row in conn.execute(select(CHECK_RUNS))}
-            candidates = [c for c in seen.summaries if asked is None or c in asked]
             ran = asked if asked is not None else set(seen.summaries)
             marks = _marks(conn, sorted(ran))
             expired = set(
@@ -187,9 +186,9 @@ class Findings:
                 )
             )
             settled = {
-                c for c in candidates
-                if c in before and c not in expired
-                and (before[c].summary, before[c].mark) == (seen.summaries[c][0], marks.get(c))
+                c for c in seen.summaries
+                if c in ran and c in before and c not in expired
+                and (before[c].summary, before[c].mark) == (seen.summaries[c][0], _mark_text(marks.get(c, (0, 0))))
             }  # fmt: skip
             result.unchanged = sum(seen.summaries[c][1] for c in settled)
             digests = seen.digests_of([c for c in seen.summaries if c not in settled])
@@ -293,14 +292,14 @@ class Findings:
             added = Counter(found[fp]["check"] for fp in new)  # each at version 1
             bumped = Counter([c["_check"] for c in changes] + [check for *_, check in vanished])  # each +1
             for c in ran:
-                count, versions = _parse_mark(marks.get(c))
-                marks[c] = f"{count + added[c]}:{versions + added[c] + bumped[c]}"
+                count, versions = marks.get(c, (0, 0))
+                marks[c] = (count + added[c], versions + added[c] + bumped[c])
             if ran:
                 s.execute(delete(CHECK_RUNS).where(CHECK_RUNS.c.check.in_(sorted(ran))))
                 s.execute(
                     insert(CHECK_RUNS),
                     [
-                        {"check": c, "run_id": run_id, "seen_at": now, "mark": marks.get(c),
+                        {"check": c, "run_id": run_id, "seen_at": now, "mark": _mark_text(marks[c]),
                          "summary": seen.summaries[c][0] if c in seen.summaries else None}
                         for c in sorted(ran)
                     ],
@@ -464,19 +463,18 @@ def _announce(s: Session, event: str, ids: list[int]) -> None:
         emit(s, event, [finding_payload(f) for f in s.scalars(select(Finding).where(Finding.id.in_(chunk)))])
 
 
-def _parse_mark(mark: str | None) -> tuple[int, int]:
-    count, _, versions = (mark or "0:0").partition(":")
-    return int(count), int(versions)
+def _mark_text(mark: tuple[int, int]) -> str:
+    return f"{mark[0]}:{mark[1]}"
 
 
-def _marks(conn: Connection, checks: list[str]) -> dict[str, str]:
+def _marks(conn: Connection, checks: list[str]) -> dict[str, tuple[int, int]]:
     """Each check's findings in the store, marked so that any change shows: how many there are and
     the sum of their versions (a run or a person changing a finding adds one to its version)."""
     if not checks:
         return {}
     f = FINDINGS.c
     query = select(f.check, func.count(), func.sum(f.version)).where(f.check.in_(checks)).group_by(f.check)
-    return {check: f"{count}:{versions}" for check, count, versions in conn.execute(query)}
+    return {check: (int(count), int(versions)) for check, count, versions in conn.execute(query)}
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
