@@ -1,9 +1,9 @@
 """The check step: run every detector (built in and the workspace's own) and track what they find.
 
 Checks are SQL over the staged, link and golden tables and the workspace's declarations (see
-:mod:`trueup.checks.context`). Their rows land in `check_results` in the warehouse, get a root
-cause (:mod:`trueup.checks.cause`) and a cost in minutes, and are handed to the findings store,
-which keeps each finding's workflow state from run to run.
+:mod:`trueup.checks.context`). Their rows get a root cause (:mod:`trueup.checks.cause`) and a cost
+in minutes, land in `check_results` in the warehouse (:mod:`trueup.checks.execute`) and are handed
+to the findings store, which keeps each finding's workflow state from run to run.
 """
 
 from __future__ import annotations
@@ -13,14 +13,21 @@ from typing import Any
 
 import duckdb
 
-from trueup.checks import cause, context
+from trueup.checks import context
 from trueup.checks.context import REPORTED_FIGURES, currency_sign
 from trueup.checks.definition import AT_STAKE, CATEGORIES, STAKES, Check
-from trueup.checks.execute import RESULTS, CheckFailed, create_results, finish_results, run_check
+from trueup.checks.execute import (
+    RESULTS,
+    WORK,
+    CheckFailed,
+    create_results,
+    finish_results,
+    publish_results,
+    run_check,
+)
 from trueup.checks.registry import all_checks
 from trueup.config.models import Workspace as Config
 from trueup.errors import TerminalError
-from trueup.ingest.base import literal
 from trueup.runtime import StepContext, StepResult
 from trueup.state.findings import Found
 
@@ -35,15 +42,15 @@ def run(ctx: StepContext) -> StepResult:
     checks = chosen(all_checks(ctx.workspace.root), ctx.checks)
     result = StepResult()
     con.execute("SET TimeZone = ?", [ws.timezone])  # calendar days are the company's
+    minutes = _minutes(ws, checks)
     con.execute("BEGIN TRANSACTION")
     try:
         context.write(con, ws, ctx.workspace.as_of(), _loads(ctx), needs=" ".join(c.sql for c in checks))
         create_results(con)
         for check in ctx.progress.track(checks, "Checking", total=len(checks)):
-            result.counts[f"found.{check.name}"] = run_check(con, check)
-        finish_results(con)
-        cause.classify(con)
-        found = _found(con, ws, checks)
+            result.counts[f"found.{check.name}"] = run_check(con, check, minutes[check.name])
+        found = _found(con, finish_results(con, minutes), minutes)
+        result.counts["written"] = publish_results(con, found.summaries)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -92,41 +99,33 @@ def _loads(ctx: StepContext) -> list[context.LoadRow]:
     return loads
 
 
-def _found(con: duckdb.DuckDBPyConnection, ws: Config, checks: list[Check]) -> Found:
-    """This run's findings for the findings store, computed in the warehouse: each check's summary,
-    each finding's digest of what its check said (its row and its minutes of manual work), read
-    into Python only for the checks the store asks for, and whole rows only for the findings it asks
-    for (new, changed or back)."""
+def _minutes(ws: Config, checks: list[Check]) -> dict[str, float]:
+    """The minutes of manual work one finding of each check costs (the workspace's `costs`)."""
     minutes = ws.costs.minutes_per_finding
     default = minutes.get("default", 10)
-    per_check = {c.name: float(minutes.get(c.name, default)) for c in checks}
-    whens = " ".join(f"WHEN {literal(name)} THEN {literal(str(m))}" for name, m in per_check.items())
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _digests AS SELECT check_name, fingerprint,"
-        f" md5(md5(CAST(to_json(r) AS VARCHAR)) || '|' || CASE check_name {whens} END) AS digest FROM {RESULTS} r"
-    )
-    summaries = {  # as `trueup.state.findings.summary` computes them
-        check: (summary, count)
-        for check, summary, count in con.execute(
-            "SELECT check_name, md5(string_agg(fingerprint || digest, '' ORDER BY fingerprint)), count(*)"
-            " FROM _digests GROUP BY check_name"
-        ).fetchall()
-    }
+    return {c.name: float(minutes.get(c.name, default)) for c in checks}
+
+
+def _found(
+    con: duckdb.DuckDBPyConnection, summaries: dict[str, tuple[str, int]], minutes: dict[str, float]
+) -> Found:
+    """This run's findings for the findings store, from `_results`: each check's summary; each
+    finding's digest, read into Python only for the checks the store asks for; whole rows only for
+    the findings it asks for (new, changed or back)."""
 
     def digests_of(names: list[str]) -> dict[str, str]:
         if not names:
             return {}
-        query = "SELECT fingerprint, digest FROM _digests WHERE check_name IN (SELECT unnest(?::VARCHAR[]))"
+        query = f"SELECT fingerprint, digest FROM {WORK} WHERE check_name IN (SELECT unnest(?::VARCHAR[]))"
         return dict(con.execute(query, [names]).fetchall())
 
     def fetch(fingerprints: list[str]) -> list[dict[str, Any]]:
         if not fingerprints:
             return []
         cursor = con.execute(
-            f"SELECT check_name AS check, category, severity, r.fingerprint, title, detail, owner, handoff, field,"
+            f"SELECT check_name AS check, category, severity, fingerprint, title, detail, owner, handoff, field,"
             f' money, CAST(to_json(entities) AS VARCHAR) AS entities, CAST("values" AS VARCHAR) AS "values",'
-            f" cause, cause_reason, d.digest FROM {RESULTS} r JOIN _digests d USING (check_name, fingerprint)"
-            f" WHERE r.fingerprint IN (SELECT unnest(?::VARCHAR[]))",
+            f" cause, cause_reason, digest FROM {WORK} WHERE fingerprint IN (SELECT unnest(?::VARCHAR[]))",
             [fingerprints],
         )
         names = [d[0] for d in cursor.description]
@@ -135,7 +134,7 @@ def _found(con: duckdb.DuckDBPyConnection, ws: Config, checks: list[Check]) -> F
             row = dict(zip(names, raw, strict=True))
             row["entities"] = json.loads(row["entities"])
             row["values"] = None if row["values"] is None else json.loads(row["values"])
-            row["minutes"] = per_check[row["check"]]
+            row["minutes"] = minutes[row["check"]]
             rows.append(row)
         return rows
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from trueup.checks.execute import RESULTS
+from trueup.ingest.base import literal
 
 DESIGN_REASONS = {
     "source_of_truth_conflict": "ownership: two systems keep the same fact and only one is declared its owner",
@@ -24,13 +24,36 @@ DESIGN_REASONS = {
 }
 ROUNDING = 0.02  # a difference of at most this is a rounding rule, not a disagreement
 
+ROUNDED = f"check_name = 'amount_mismatch' AND money <= {ROUNDING} AND cause_reason IS NULL"
 
-def classify(con: duckdb.DuckDBPyConnection) -> None:
+
+def own_cause() -> str:
+    """A finding's cause as far as its own row tells (SQL over its columns): a difference of a cent
+    or two is rounding, a configuration; otherwise what its check says."""
+    return f"CASE WHEN {ROUNDED} THEN 'configuration' ELSE cause END"
+
+
+def own_reason() -> str:
+    """The reason for that cause, when the check gave none: rounding, the configuration the
+    finding itself is (a vendor setting's title), or the part of the design its category names."""
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in DESIGN_REASONS.items())
+    return (
+        f"CASE WHEN cause_reason IS NOT NULL THEN cause_reason"
+        f" WHEN {ROUNDED} THEN 'rounding: the amounts differ by a cent or two'"
+        f" WHEN cause = 'configuration' THEN 'configuration: ' || title"
+        f" ELSE CASE category {cases} ELSE 'design' END END"
+    )
+
+
+def inherit(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Every other finding about a record a vendor-setting finding names takes that finding's cause,
+    with its title as the evidence (the first title, when several name it). The rows changed lose
+    their digest, to be computed again."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _configuration AS
         SELECT DISTINCT ON (e.entity, e.system, e.source_id) e.entity, e.system, e.source_id, r.title, r.fingerprint
-        FROM (SELECT fingerprint, title, unnest(entities) AS e FROM {RESULTS}
+        FROM (SELECT fingerprint, title, unnest(entities) AS e FROM {table}
               WHERE category = 'vendor_setting' AND cause = 'configuration') r
         WHERE e.source_id IS NOT NULL
         ORDER BY e.entity, e.system, e.source_id, r.fingerprint
@@ -38,23 +61,11 @@ def classify(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         f"""
-        UPDATE {RESULTS} r SET cause = 'configuration', cause_reason = x.reason
-        FROM (SELECT f.fingerprint, min(c.title) AS reason
-              FROM (SELECT fingerprint, unnest(entities) AS e FROM {RESULTS} WHERE category <> 'vendor_setting') f
+        UPDATE {table} r SET cause = 'configuration', cause_reason = x.reason, digest = NULL
+        FROM (SELECT f.rid, min(c.title) AS reason
+              FROM (SELECT rowid AS rid, unnest(entities) AS e FROM {table} WHERE category <> 'vendor_setting') f
               JOIN _configuration c ON c.entity = f.e.entity AND c.system = f.e.system AND c.source_id = f.e.source_id
-              GROUP BY f.fingerprint) x
-        WHERE r.fingerprint = x.fingerprint
+              GROUP BY f.rid) x
+        WHERE r.rowid = x.rid
         """
-    )
-    con.execute(
-        f"UPDATE {RESULTS} SET cause = 'configuration', cause_reason = 'rounding: the amounts differ by'"
-        f" || ' a cent or two' WHERE check_name = 'amount_mismatch' AND money <= {ROUNDING} AND cause_reason IS NULL"
-    )
-    con.execute(
-        f"UPDATE {RESULTS} SET cause_reason = 'configuration: ' || title"
-        " WHERE cause = 'configuration' AND cause_reason IS NULL"
-    )
-    cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in DESIGN_REASONS.items())
-    con.execute(
-        f"UPDATE {RESULTS} SET cause_reason = CASE category {cases} ELSE 'design' END WHERE cause_reason IS NULL"
     )

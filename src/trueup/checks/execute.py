@@ -3,19 +3,24 @@
 Every check's query is wrapped in the same projection, so built-in and custom checks give the
 same columns: the check and its category, severity, a stable fingerprint, the title and detail,
 the owner, the money at stake (exact, in the currency's cents), the records involved as a list
-of `{entity, system, source_id, canonical_id}`, the values each system holds, and the root cause.
+of `{entity, system, source_id, canonical_id}`, the values each system holds, the root cause,
+and a digest of all that. A run collects its rows in a temporary table first (`_results`) and
+rewrites in `check_results` only the checks whose rows changed: a scheduled run on data that
+moved little writes little to the warehouse file.
 """
 
 from __future__ import annotations
 
 import duckdb
 
+from trueup.checks import cause
 from trueup.checks.definition import Check
 from trueup.errors import TerminalError
 from trueup.ingest.base import literal
-from trueup.warehouse import columns, ident
+from trueup.warehouse import columns, ident, table_exists
 
 RESULTS = "check_results"
+WORK = "_results"  # this run's rows, temporary, until `publish_results`
 # A record a finding is about; a check that has the record's canonical id at hand (the `records_*`
 # tables carry it) may give it, and the others' are looked up in `clusters`.
 REF = "STRUCT(entity VARCHAR, system VARCHAR, source_id VARCHAR, canonical_id VARCHAR)"
@@ -25,6 +30,13 @@ SCHEMA = (
     " entities STRUCT(entity VARCHAR, system VARCHAR, source_id VARCHAR, canonical_id VARCHAR)[],"
     ' "values" JSON, cause VARCHAR, cause_reason VARCHAR'
 )
+CONTENT = (  # SCHEMA's columns, which a row's digest covers
+    "check_name", "category", "severity", "fingerprint", "title", "detail", "owner", "handoff", "field", "money",
+    "entities", "values", "cause", "cause_reason",
+)  # fmt: skip
+# One check's rows in one value, as `trueup.state.findings.summary` computes it: md5 of the
+# fingerprint-digest strings in order.
+SUMMARIES = "SELECT check_name, md5(string_agg(fingerprint || digest, '' ORDER BY fingerprint)), count(*) FROM {table} GROUP BY check_name"
 TEXT = ("title", "detail", "owner", "severity", "handoff", "cause", "cause_reason")  # optional columns
 
 
@@ -33,19 +45,13 @@ class CheckFailed(TerminalError):
 
 
 def create_results(con: duckdb.DuckDBPyConnection) -> None:
-    """Start collecting: every check appends its rows to `_found` (references as checks gave them)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _found ({FOUND})")
+    """Start collecting: every check appends its rows to `_results`."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {WORK} ({SCHEMA}, digest VARCHAR)")
 
 
-def finish_results(con: duckdb.DuckDBPyConnection) -> None:
-    """Write `check_results`: every row with its records' canonical ids (those the checks did not
-    give, in one join for all checks) and its fingerprint."""
-    con.execute(f"CREATE OR REPLACE TABLE {RESULTS} ({SCHEMA})")
-    con.execute(f"INSERT INTO {RESULTS} {FINISH}")
-
-
-def run_check(con: duckdb.DuckDBPyConnection, check: Check) -> int:
-    """Append one check's findings to `_found`; returns how many it found."""
+def run_check(con: duckdb.DuckDBPyConnection, check: Check, minutes: float) -> int:
+    """Append one check's findings to `_results` (`minutes`: the manual work each one costs, part of
+    its digest); returns how many it found."""
     where = f" ({check.path})" if check.path and not check.builtin else ""
     try:
         shape = columns(con, f"({check.sql})")
@@ -60,15 +66,67 @@ def run_check(con: duckdb.DuckDBPyConnection, check: Check) -> int:
             f" it returns: {', '.join(shape)}"
         )
     try:
-        before = con.execute("SELECT count(*) FROM _found").fetchall()[0][0]
-        con.execute(f"INSERT INTO _found {_projection(check, set(shape))}")
-        return int(con.execute("SELECT count(*) FROM _found").fetchall()[0][0] - before)
+        before = con.execute(f"SELECT count(*) FROM {WORK}").fetchall()[0][0]
+        con.execute(f"INSERT INTO {WORK} {_projection(check, set(shape), minutes)}")
+        return int(con.execute(f"SELECT count(*) FROM {WORK}").fetchall()[0][0] - before)
     except duckdb.Error as exc:
         raise CheckFailed(f"check {check.name}{where} failed: {_first_line(exc)}") from None
 
 
-def _projection(check: Check, shape: set[str]) -> str:
-    """The check's rows in the shape of `_found`, its header's defaults filled in."""
+def finish_results(con: duckdb.DuckDBPyConnection, minutes: dict[str, float]) -> dict[str, tuple[str, int]]:
+    """Complete `_results` after every check ran: the canonical ids of the records checks did not
+    give (one join for all checks), the root causes that come from other findings, and the digests
+    of the rows these changed. Returns each check's summary and number of rows."""
+    con.execute(
+        f"UPDATE {WORK} r SET entities = x.entities, digest = NULL FROM ({CANONICAL}) x WHERE r.rowid = x.rid"
+    )
+    cause.inherit(con, WORK)  # clears the digest of the rows whose cause it changes
+    whens = " ".join(f"WHEN {literal(name)} THEN {literal(str(m))}" for name, m in minutes.items())
+    con.execute(f"UPDATE {WORK} SET digest = {_digest(f'CASE check_name {whens} END')} WHERE digest IS NULL")
+    return _summaries(con, WORK)
+
+
+def publish_results(con: duckdb.DuckDBPyConnection, summaries: dict[str, tuple[str, int]]) -> int:
+    """Make `check_results` hold what `_results` holds (`summaries`: its checks' summaries), deleting
+    and inserting the rows of the checks whose summaries differ (a check that did not run, or found
+    nothing this time, loses its rows). Returns how many rows were written."""
+    if not table_exists(con, "main", RESULTS) or list(columns(con, RESULTS)) != [*CONTENT, "digest"]:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {RESULTS} ({SCHEMA}, digest VARCHAR)"
+        )  # new, or of an older shape
+    before = _summaries(con, RESULTS)
+    gone = [c for c, s in before.items() if summaries.get(c) != s]
+    came = [c for c, s in summaries.items() if before.get(c) != s]
+    if gone:
+        con.execute(f"DELETE FROM {RESULTS} WHERE check_name IN (SELECT unnest(?::VARCHAR[]))", [gone])
+    if not came:
+        return 0
+    con.execute(
+        f"INSERT INTO {RESULTS} SELECT * FROM {WORK} WHERE check_name IN (SELECT unnest(?::VARCHAR[]))",
+        [came],
+    )
+    return sum(summaries[c][1] for c in came)
+
+
+def _summaries(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[str, int]]:
+    return {
+        check: (summary, count)
+        for check, summary, count in con.execute(SUMMARIES.format(table=table)).fetchall()
+    }
+
+
+def _digest(minutes: str) -> str:
+    """What a check said about a finding in one value: md5 of its row as JSON and its minutes of
+    manual work (a changed title, amount or cost is noticed)."""
+    row = "{" + ", ".join(f"{literal(c)}: {ident(c)}" for c in CONTENT) + "}"
+    return f"md5(md5(CAST(to_json({row}) AS VARCHAR)) || '|' || {minutes})"
+
+
+def _projection(check: Check, shape: set[str], minutes: float) -> str:
+    """The check's rows in the shape of `_results`, its header's defaults filled in, its records in
+    order, its fingerprint (from the check, its key or its records, and the field), its root cause
+    as far as the row alone tells, and its digest when the check gave every record's canonical id
+    (the rest are completed by `finish_results`). Computed in the check's own query, in parallel."""
 
     def col(name: str, default: str = "NULL") -> str:
         return f"q.{ident(name)}" if name in shape else default
@@ -81,48 +139,45 @@ def _projection(check: Check, shape: set[str]) -> str:
             entity, system = key.split(".", 1)
             items.append(
                 f"{{'entity': {literal(entity)}, 'system': {literal(system)},"
-                f" 'source_id': CAST(q.{ident(column)} AS VARCHAR)}}"
+                f" 'source_id': CAST(q.{ident(column)} AS VARCHAR), 'canonical_id': NULL::VARCHAR}}"
             )
         refs = f"list_filter([{', '.join(items)}], lambda r: r.source_id IS NOT NULL)"
     money = col(check.money) if check.money else col("money")
     values = f"to_json({col('values')})" if "values" in shape else "NULL::JSON"
     text = {c: f"CAST({col(c)} AS VARCHAR)" for c in TEXT}
-    return (
-        f"SELECT {literal(check.name)}, {literal(check.category)}, coalesce({text['severity']}, {literal(check.severity)}),"
-        f" {refs}, CAST({col('key')} AS VARCHAR), CAST({col('field')} AS VARCHAR), CAST({money} AS DECIMAL(18,4)),"
-        f" {values}, coalesce({text['title']}, {literal(check.description or check.name)}), {text['detail']},"
-        f" coalesce({text['owner']}, {literal(check.owner)}), {text['handoff']},"
-        f" coalesce({text['cause']}, {literal(check.cause)}), {text['cause_reason']} FROM ({check.sql}) q"
+    rows = (
+        f"SELECT {literal(check.name)} AS check_name, {literal(check.category)} AS category,"
+        f" coalesce({text['severity']}, {literal(check.severity)}) AS severity, list_sort({refs}) AS entities,"
+        f" CAST({col('key')} AS VARCHAR) AS key, CAST({col('field')} AS VARCHAR) AS field,"
+        f' CAST(round(CAST({money} AS DECIMAL(18,4)), 2) AS DECIMAL(18,2)) AS money, {values} AS "values",'
+        f" coalesce({text['title']}, {literal(check.description or check.name)}) AS title, {text['detail']} AS detail,"
+        f" coalesce({text['owner']}, {literal(check.owner)}) AS owner, {text['handoff']} AS handoff,"
+        f" coalesce({text['cause']}, {literal(check.cause)}) AS cause, {text['cause_reason']} AS cause_reason"
+        f" FROM ({check.sql}) q"
     )
+    fingerprint = (
+        "md5(check_name || '|' || coalesce(key, array_to_string(list_transform(entities,"
+        " lambda e: concat_ws(':', e.entity, e.system, e.source_id)), ',')) || '|' || coalesce(field, ''))"
+    )
+    reasoned = (
+        f"SELECT * REPLACE ({cause.own_cause()} AS cause, {cause.own_reason()} AS cause_reason),"
+        f" {fingerprint} AS fingerprint FROM ({rows})"
+    )
+    known = "list_bool_and(list_transform(entities, lambda r: r.canonical_id IS NOT NULL)) IS NOT false"
+    digest = f"CASE WHEN {known} THEN {_digest(literal(str(minutes)))} END"
+    return f"SELECT {', '.join(ident(c) for c in CONTENT)}, {digest} FROM ({reasoned})"
 
 
-FOUND = (
-    f"check_name VARCHAR, category VARCHAR, severity VARCHAR, refs {REF}[], key VARCHAR, field VARCHAR,"
-    ' money DECIMAL(18,4), "values" JSON, title VARCHAR, detail VARCHAR, owner VARCHAR, handoff VARCHAR,'
-    " cause VARCHAR, cause_reason VARCHAR"
-)
-FINISH = """
-WITH numbered AS MATERIALIZED (SELECT row_number() OVER () AS n, * FROM _found),  -- numbered once, read twice
-refs AS (SELECT n, unnest(refs) AS r FROM numbered),
-canonical AS (
-  SELECT n, list_sort(list(r)) AS entities  -- in order, sorted after (faster than an ordered aggregate)
-  FROM (
-    SELECT n, r FROM refs WHERE r.canonical_id IS NOT NULL
-    UNION ALL
-    SELECT u.n, {'entity': u.r.entity, 'system': u.r.system, 'source_id': u.r.source_id,
-                 'canonical_id': c.canonical_id}
-    FROM refs u
-    LEFT JOIN clusters c ON c.entity = u.r.entity AND c.system = u.r.system AND c.source_id = u.r.source_id
-    WHERE u.r.canonical_id IS NULL
-  )
-  GROUP BY n
-)
-SELECT f.check_name, f.category, f.severity,
-  md5(f.check_name || '|' || coalesce(f.key, array_to_string(list_transform(coalesce(c.entities, []),
-      lambda e: concat_ws(':', e.entity, e.system, e.source_id)), ',')) || '|' || coalesce(f.field, '')),
-  f.title, f.detail, f.owner, f.handoff, f.field, round(f.money, 2), coalesce(c.entities, []), f."values",
-  f.cause, f.cause_reason
-FROM numbered f LEFT JOIN canonical c ON c.n = f.n
+# The records of each row that lacks a canonical id, looked up in `clusters`, in order.
+CANONICAL = f"""
+SELECT rid, list_sort(list(
+  CASE WHEN r.canonical_id IS NOT NULL THEN r
+       ELSE {{'entity': r.entity, 'system': r.system, 'source_id': r.source_id, 'canonical_id': c.canonical_id}} END
+)) AS entities
+FROM (SELECT rowid AS rid, unnest(entities) AS r FROM {WORK}
+      WHERE list_bool_and(list_transform(entities, lambda e: e.canonical_id IS NOT NULL)) = false) u
+LEFT JOIN clusters c ON r.canonical_id IS NULL AND c.entity = r.entity AND c.system = r.system AND c.source_id = r.source_id
+GROUP BY rid
 """
 
 

@@ -6,14 +6,11 @@
 --   Amounts that differ beyond the tolerance (to the cent unless `tolerance.amount` says otherwise)
 --   between a job and its invoices, or between an invoice and its copy in the next system.
 --   Each side is compared as its system exported it, rounded to the cent.
-WITH invoice_copies AS (
-  SELECT h.id AS handoff, h.owner, h.to_system AS fixer, a.canonical_id, a.system AS sys_a, a.source_id AS id_a,
-    a.number, b.system AS sys_b, b.source_id AS id_b, b.canonical_id AS canonical_b, round(a.amount, 2) AS amount_a,
-    round(b.amount, 2) AS amount_b
-  FROM config.handoffs h
-  JOIN records_invoice a ON a.system = h.from_system
-  JOIN records_invoice b ON b.canonical_id = a.canonical_id AND b.system = h.to_system
-  WHERE h.source_entity = 'invoice' AND h.target_entity = 'invoice' AND h.retired_on IS NULL
+WITH copied AS (
+  SELECT handoff, owner, to_system AS fixer, canonical_id, from_system AS sys_a, source_id AS id_a, number,
+    to_system AS sys_b, copy_id AS id_b, canonical_id AS canonical_b, round(amount, 2) AS amount_a,
+    round(copy_amount, 2) AS amount_b
+  FROM invoice_copies WHERE copy_id IS NOT NULL
 ), invoiced AS (  -- what each system a job's handoff leads to invoiced for the job
   SELECT i.job AS canonical_id, i.system, round(sum(i.amount), 2) AS amount
   FROM records_invoice i
@@ -31,7 +28,7 @@ WITH invoice_copies AS (
   SELECT x.*, 'job' AS kind FROM job_sums x CROSS JOIN config.settings s
   WHERE amount_a IS NOT NULL AND amount_b IS NOT NULL AND abs(amount_a - amount_b) > greatest(s.tolerance, 0.005)
   UNION ALL BY NAME
-  SELECT x.*, 'invoice' AS kind FROM invoice_copies x CROSS JOIN config.settings s
+  SELECT x.*, 'invoice' AS kind FROM copied x CROSS JOIN config.settings s
   WHERE amount_a IS NOT NULL AND amount_b IS NOT NULL AND abs(amount_a - amount_b) > greatest(s.tolerance, 0.005)
 ), listed AS (  -- a job's invoices, for the jobs whose amounts differ
   SELECT x.canonical_id, x.sys_b, list({'entity': 'invoice', 'system': i.system, 'source_id': i.source_id,

@@ -18,14 +18,10 @@ WITH late AS (  -- the pairs past their SLA first; their records and titles afte
     AND j.state IN ('completed', 'invoice_ready', 'closed')
     AND CAST(i.issued_at AS DATE) > CAST(j.completed_at AS DATE) + h.sla
   UNION ALL
-  SELECT h.id, h.owner, h.to_system, h.sla, 'invoice', a.system, a.source_id, a.canonical_id,
-    coalesce(a.number, a.source_id), ' issued', a.issued_at, 'posted', b.system, b.source_id, b.canonical_id,
-    coalesce(b.posted_at, b.issued_at), a.amount
-  FROM config.handoffs h
-  JOIN records_invoice a ON a.system = h.from_system
-  JOIN records_invoice b ON b.canonical_id = a.canonical_id AND b.system = h.to_system
-  WHERE h.source_entity = 'invoice' AND h.target_entity = 'invoice' AND h.retired_on IS NULL
-    AND CAST(coalesce(b.posted_at, b.issued_at) AS DATE) > CAST(a.issued_at AS DATE) + h.sla
+  SELECT handoff, owner, to_system, sla, 'invoice', from_system, source_id, canonical_id, coalesce(number, source_id),
+    ' issued', issued_at, 'posted', to_system, copy_id, canonical_id, coalesce(copy_posted_at, copy_issued_at), amount
+  FROM invoice_copies
+  WHERE copy_id IS NOT NULL AND CAST(coalesce(copy_posted_at, copy_issued_at) AS DATE) > CAST(issued_at AS DATE) + sla
 )
 SELECT [{'entity': entity, 'system': system, 'source_id': source_id, 'canonical_id': canonical_id},
         {'entity': 'invoice', 'system': to_system, 'source_id': to_id, 'canonical_id': to_canonical}] AS entities,

@@ -7,12 +7,9 @@
 --   (the copy carries the tax twice, or none of it): a tax setting in the receiving system, not a
 --   series of separate mistakes.
 WITH pairs AS (
-  SELECT h.id AS handoff, h.to_system AS system, b.source_id, round(b.amount - a.amount, 2) AS delta, round(a.tax, 2) AS tax,
-    b.issued_at
-  FROM config.handoffs h
-  JOIN records_invoice a ON a.system = h.from_system
-  JOIN records_invoice b ON b.canonical_id = a.canonical_id AND b.system = h.to_system
-  WHERE h.source_entity = 'invoice' AND h.target_entity = 'invoice' AND h.retired_on IS NULL AND a.tax > 0
+  SELECT handoff, to_system AS system, copy_id AS source_id, round(copy_amount - amount, 2) AS delta, round(tax, 2) AS tax,
+    copy_issued_at AS issued_at
+  FROM invoice_copies WHERE copy_id IS NOT NULL AND tax > 0
 ), patterned AS (
   SELECT *, CASE WHEN delta = tax THEN 'carries its tax twice' WHEN delta = -tax THEN 'carries no tax' END AS rule
   FROM pairs

@@ -1,0 +1,80 @@
+"""`check_results` in the warehouse holds what the last check step found, whichever checks it ran,
+and a run rewrites only the checks whose findings moved."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+from typer.testing import CliRunner
+
+from tests.checks.company import files
+from trueup.checks.registry import builtin_checks
+from trueup.cli.app import app
+
+runner = CliRunner()
+Row = tuple[object, ...]
+
+
+def _write(root: Path, content: dict[str, str]) -> None:
+    for name, text in content.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _check_step(root: Path, *argv: str) -> dict[str, int]:
+    """Run the check step; its counts."""
+    result = runner.invoke(app, ["run", "-w", str(root), "--step", "check", "--json", *argv])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["steps"][0]["counts"]
+
+
+def _results(root: Path) -> set[Row]:
+    with duckdb.connect(str(root / ".trueup" / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "SELECT check_name, fingerprint, title, cause, cause_reason, money, CAST(entities AS VARCHAR),"
+            ' CAST("values" AS VARCHAR), digest FROM check_results'
+        ).fetchall()
+    return set(rows)
+
+
+def test_check_results_follow_the_checks_that_ran(tmp_path: Path) -> None:
+    _write(tmp_path, files())
+    assert runner.invoke(app, ["run", "-w", str(tmp_path)]).exit_code == 0
+    every = _results(tmp_path)
+    checks = {r[0] for r in every}
+    assert "job_not_invoiced" in checks and "amount_mismatch" in checks
+
+    counts = _check_step(tmp_path)  # the same data again: nothing to write
+    assert counts["written"] == 0
+    assert _results(tmp_path) == every
+
+    counts = _check_step(tmp_path, "--check", "job_not_invoiced")  # the vendor-setting checks come along
+    vendor = {c.name for c in builtin_checks() if c.category == "vendor_setting"}
+    kept = {r for r in every if r[0] == "job_not_invoiced" or r[0] in vendor}
+    assert counts["written"] == 0
+    assert _results(tmp_path) == kept
+
+    config = tmp_path / "trueup.yaml"  # a finding of this check now costs more: its digest moves
+    config.write_text(
+        config.read_text(encoding="utf-8") + "costs:\n  minutes_per_finding: {default: 10, job_not_invoiced: 45}\n",
+        encoding="utf-8",
+    )
+    counts = _check_step(tmp_path)
+    moved = {r for r in _results(tmp_path) if r[0] == "job_not_invoiced"}
+    assert counts["written"] == len(moved) + len(every - kept) > len(moved)
+    assert {r[:-1] for r in _results(tmp_path)} == {r[:-1] for r in every}
+    assert {r[-1] for r in moved}.isdisjoint({r[-1] for r in every})
+
+
+def test_check_results_of_an_older_shape_are_written_anew(tmp_path: Path) -> None:
+    _write(tmp_path, files())
+    assert runner.invoke(app, ["run", "-w", str(tmp_path)]).exit_code == 0
+    every = _results(tmp_path)
+    with duckdb.connect(str(tmp_path / ".trueup" / "warehouse.duckdb")) as con:
+        con.execute("ALTER TABLE check_results DROP COLUMN digest")  # as a version before digests left it
+    counts = _check_step(tmp_path)
+    assert counts["written"] == len(every)
+    assert _results(tmp_path) == every
