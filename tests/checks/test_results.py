@@ -10,7 +10,6 @@ import duckdb
 from typer.testing import CliRunner
 
 from tests.checks.company import files
-from trueup.checks.registry import builtin_checks
 from trueup.cli.app import app
 
 runner = CliRunner()
@@ -51,22 +50,33 @@ def test_check_results_follow_the_checks_that_ran(tmp_path: Path) -> None:
     assert counts["written"] == 0
     assert _results(tmp_path) == every
 
-    counts = _check_step(tmp_path, "--check", "job_not_invoiced")  # the vendor-setting checks come along
-    vendor = {c.name for c in builtin_checks() if c.category == "vendor_setting"}
-    kept = {r for r in every if r[0] == "job_not_invoiced" or r[0] in vendor}
+    counts = _check_step(tmp_path, "--check", "job_not_invoiced")  # the others' rows stay, as their findings do
     assert counts["written"] == 0
-    assert _results(tmp_path) == kept
+    assert _results(tmp_path) == every
 
     config = tmp_path / "trueup.yaml"  # a finding of this check now costs more: its digest moves
     config.write_text(
         config.read_text(encoding="utf-8") + "costs:\n  minutes_per_finding: {default: 10, job_not_invoiced: 45}\n",
         encoding="utf-8",
     )
-    counts = _check_step(tmp_path)
+    counts = _check_step(tmp_path, "--check", "job_not_invoiced")
     moved = {r for r in _results(tmp_path) if r[0] == "job_not_invoiced"}
-    assert counts["written"] == len(moved) + len(every - kept) > len(moved)
+    assert counts["written"] == len(moved) > 0
     assert {r[:-1] for r in _results(tmp_path)} == {r[:-1] for r in every}
     assert {r[-1] for r in moved}.isdisjoint({r[-1] for r in every})
+
+    custom = tmp_path / "checks" / "big_invoice.sql"  # a check that ran once and is gone: so are its rows
+    custom.parent.mkdir()
+    custom.write_text(
+        "-- name: big_invoice\n-- category: lifecycle_mismatch\n-- severity: info\n-- owner: billing\n"
+        "-- entities: {invoice.billing: source_id}\nSELECT source_id FROM records_invoice WHERE system = 'billing'\n",
+        encoding="utf-8",
+    )
+    assert _check_step(tmp_path)["written"] > 0
+    assert "big_invoice" in {r[0] for r in _results(tmp_path)}
+    custom.unlink()
+    assert _check_step(tmp_path)["written"] == 0
+    assert "big_invoice" not in {r[0] for r in _results(tmp_path)}
 
 
 def test_check_results_of_an_older_shape_are_written_anew(tmp_path: Path) -> None:

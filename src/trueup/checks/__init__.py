@@ -50,7 +50,8 @@ def run(ctx: StepContext) -> StepResult:
         for check in ctx.progress.track(checks, "Checking", total=len(checks)):
             result.counts[f"found.{check.name}"] = run_check(con, check, minutes[check.name])
         found = _found(con, finish_results(con, minutes), minutes)
-        result.counts["written"] = publish_results(con, found.summaries)
+        ran = [c.name for c in checks] if ctx.checks else None
+        result.counts["written"] = publish_results(con, found.summaries, ran)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -6,7 +6,8 @@ the owner, the money at stake (exact, in the currency's cents), the records invo
 of `{entity, system, source_id, canonical_id}`, the values each system holds, the root cause,
 and a digest of all that. A run collects its rows in a temporary table first (`_results`) and
 rewrites in `check_results` only the checks whose rows changed: a scheduled run on data that
-moved little writes little to the warehouse file.
+moved little writes little to the warehouse file. A run of some checks leaves the others' rows,
+as the findings store leaves their findings.
 """
 
 from __future__ import annotations
@@ -86,16 +87,19 @@ def finish_results(con: duckdb.DuckDBPyConnection, minutes: dict[str, float]) ->
     return _summaries(con, WORK)
 
 
-def publish_results(con: duckdb.DuckDBPyConnection, summaries: dict[str, tuple[str, int]]) -> int:
-    """Make `check_results` hold what `_results` holds (`summaries`: its checks' summaries), deleting
-    and inserting the rows of the checks whose summaries differ (a check that did not run, or found
-    nothing this time, loses its rows). Returns how many rows were written."""
-    if not table_exists(con, "main", RESULTS) or list(columns(con, RESULTS)) != [*CONTENT, "digest"]:
-        con.execute(
-            f"CREATE OR REPLACE TABLE {RESULTS} ({SCHEMA}, digest VARCHAR)"
-        )  # new, or of an older shape
+def publish_results(
+    con: duckdb.DuckDBPyConnection, summaries: dict[str, tuple[str, int]], ran: list[str] | None = None
+) -> int:
+    """Make `check_results` hold what `_results` holds (`summaries`: its checks' summaries) for the
+    checks that ran (`ran`; None: all of them, and the rows of any other check go), deleting and
+    inserting the rows of the checks whose summaries differ. Returns how many rows were written."""
+    if not table_exists(con, "main", RESULTS) or list(columns(con, RESULTS)) != [
+        *CONTENT,
+        "digest",
+    ]:  # new, or older
+        con.execute(f"CREATE OR REPLACE TABLE {RESULTS} ({SCHEMA}, digest VARCHAR)")
     before = _summaries(con, RESULTS)
-    gone = [c for c, s in before.items() if summaries.get(c) != s]
+    gone = [c for c, s in before.items() if (ran is None or c in ran) and summaries.get(c) != s]
     came = [c for c, s in summaries.items() if before.get(c) != s]
     if gone:
         con.execute(f"DELETE FROM {RESULTS} WHERE check_name IN (SELECT unnest(?::VARCHAR[]))", [gone])
