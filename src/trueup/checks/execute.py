@@ -120,10 +120,12 @@ def _summaries(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[st
 
 
 def _digest(minutes: str) -> str:
-    """What a check said about a finding in one value: md5 of its row as JSON and its minutes of
-    manual work (a changed title, amount or cost is noticed)."""
+    """What a check said about a finding in one value, to see it change: a 64-bit hash of its row
+    and its minutes of manual work (a changed title, amount or cost is noticed), as 16 hex digits.
+    DuckDB's hash, ten times faster than md5 of the row as text; a DuckDB release that hashed
+    differently would mark every finding changed once, which rewrites them and changes nothing else."""
     row = "{" + ", ".join(f"{literal(c)}: {ident(c)}" for c in CONTENT) + "}"
-    return f"md5(md5(CAST(to_json({row}) AS VARCHAR)) || '|' || {minutes})"
+    return f"printf('%016x', hash({row}, {minutes}))"
 
 
 def _projection(check: Check, shape: set[str], minutes: float) -> str:
@@ -178,8 +180,7 @@ SELECT rid, list_sort(list(
   CASE WHEN r.canonical_id IS NOT NULL THEN r
        ELSE {{'entity': r.entity, 'system': r.system, 'source_id': r.source_id, 'canonical_id': c.canonical_id}} END
 )) AS entities
-FROM (SELECT rowid AS rid, unnest(entities) AS r FROM {WORK}
-      WHERE list_bool_and(list_transform(entities, lambda e: e.canonical_id IS NOT NULL)) = false) u
+FROM (SELECT rowid AS rid, unnest(entities) AS r FROM {WORK} WHERE digest IS NULL) u  -- (the rows `_projection` left without)
 LEFT JOIN clusters c ON r.canonical_id IS NULL AND c.entity = r.entity AND c.system = r.system AND c.source_id = r.source_id
 GROUP BY rid
 """

@@ -180,10 +180,8 @@ class Findings:
             before = {row.check: row for row in conn.execute(select(CHECK_RUNS))}
             ran = asked if asked is not None else set(seen.summaries)
             marks = _marks(conn, sorted(ran))
-            expired = set(
-                conn.scalars(
-                    select(f.check).distinct().where(f.state == "suppressed", f.suppressed_until <= now)
-                )
+            expired = set(  # (no DISTINCT: with it, SQLite walks the index of checks instead of states)
+                conn.scalars(select(f.check).where(f.state == "suppressed", f.suppressed_until <= now))
             )
             settled = {
                 c for c in seen.summaries

@@ -108,7 +108,7 @@ class Finding(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     fingerprint: Mapped[str] = mapped_column(String(32), unique=True)
-    check: Mapped[str] = mapped_column(String(64), index=True)
+    check: Mapped[str] = mapped_column(String(64))
     category: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(10))
     severity_rank: Mapped[int] = mapped_column(
@@ -144,6 +144,8 @@ class Finding(Base):
     __table_args__ = (
         Index("ix_findings_queue", *_QUEUE_ORDER),
         Index("ix_findings_category_queue", category, *_QUEUE_ORDER),
+        # a check's findings, and its mark (count and sum of versions) read from the index alone
+        Index("ix_findings_check_version", check, version),
     )
 
 

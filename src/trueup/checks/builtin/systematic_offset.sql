@@ -7,14 +7,16 @@
 --   (the copy carries the tax twice, or none of it): a tax setting in the receiving system, not a
 --   series of separate mistakes.
 WITH pairs AS (
-  SELECT handoff, to_system AS system, copy_id AS source_id, round(copy_amount - amount, 2) AS delta, round(tax, 2) AS tax,
+  SELECT handoff, to_system AS system, copy_id AS source_id, canonical_id, round(copy_amount - amount, 2) AS delta,
+    round(tax, 2) AS tax,
     copy_issued_at AS issued_at
   FROM invoice_copies WHERE copy_id IS NOT NULL AND tax > 0
 ), patterned AS (
   SELECT *, CASE WHEN delta = tax THEN 'carries its tax twice' WHEN delta = -tax THEN 'carries no tax' END AS rule
   FROM pairs
 )
-SELECT list({'entity': 'invoice', 'system': system, 'source_id': source_id} ORDER BY source_id) AS entities,
+SELECT list({'entity': 'invoice', 'system': system, 'source_id': source_id, 'canonical_id': canonical_id} ORDER BY source_id)
+    AS entities,
   system || ':' || rule AS key, 'amount' AS field, system AS owner, min(handoff) AS handoff, sum(abs(delta)) AS money,
   printf('%d invoices in %s issued %s to %s %s (%s in all): a tax setting', count(*), system,
          strftime(min(issued_at), '%Y-%m-%d'), strftime(max(issued_at), '%Y-%m-%d'), rule,
