@@ -37,7 +37,7 @@ from trueup.errors import TerminalError
 from trueup.ingest.base import literal
 from trueup.model import COPIES, ENTITIES, Kind
 from trueup.resolve import records_table
-from trueup.warehouse import RAW_SCHEMA, columns, ident, raw_table, table_exists
+from trueup.warehouse import RAW_SCHEMA, columns, ident, raw_table, relations, table_exists
 
 SCHEMA = "config"
 COLUMN_RE = re.compile(r'^\s*(?:"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*))\s*$')
@@ -66,16 +66,14 @@ def write(
     checks that will run) leaves out `field_values`, `config.retired_matches`, `payment_reflection`,
     `invoice_copies` and `reported_figures` when no check reads them: some cost more than all the
     job-to-cash checks together."""
-    missing = [
-        t
-        for t in (
-            "clusters",
-            *(f"staged_{e}" for e in ENTITIES),
-            *ENTITIES,
-            *(records_table(e) for e in ENTITIES),
-        )
-        if not table_exists(con, "main", t)
-    ]
+    present = relations(con, "main")
+    needed = (
+        "clusters",
+        *(f"staged_{e}" for e in ENTITIES),
+        *ENTITIES,
+        *(records_table(e) for e in ENTITIES),
+    )
+    missing = [t for t in needed if t not in present]
     if missing:
         raise TerminalError(
             f"the check step reads what the map, link and resolve steps write, and {', '.join(missing[:3])}"
@@ -148,7 +146,7 @@ def write(
     con.execute(
         f"CREATE OR REPLACE MACRO {SCHEMA}.capital(x) AS upper(left(x, 1)) || substr(x, 2)"
     )  # job -> Job
-    staged = [e for e in ENTITIES if table_exists(con, "main", f"staged_{e}")]
+    staged = [e for e in ENTITIES if f"staged_{e}" in present]
     if needs is None or "field_values" in needs:
         _materialise(con, "field_values", field_values_sql(ws, staged))
     _field_fill(con, ws, staged)
