@@ -49,6 +49,7 @@ def run(ctx: StepContext) -> StepResult:
         create_results(con)
         for check in ctx.progress.track(checks, "Checking", total=len(checks)):
             result.counts[f"found.{check.name}"] = run_check(con, check, minutes[check.name])
+        context.clear(con)
         found = _found(con, finish_results(con, minutes), minutes)
         ran = [c.name for c in checks] if ctx.checks else None
         result.counts["written"] = publish_results(con, found.summaries, ran)

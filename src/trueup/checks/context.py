@@ -444,10 +444,20 @@ def _carriers(ws: Config, entity: str, listed: list[str]) -> list[tuple[str, str
     return out
 
 
+SHARED = ("field_values", "payment_reflection", "invoice_copies")  # built by `write` when needed
+
+
 def _materialise(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
     """A table checks read, computed once for all of them; temporary (in memory, spilling to disk
     when large), so it costs no write to the warehouse file: twice as fast on 5M field values."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+
+def clear(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the shared temporary tables once the checks have run, before the step commits: kept,
+    the commit merges them into the temporary database (3.5 s for 16M field values on `large`)."""
+    for name in SHARED:
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
 
 
 def _carried(carries: str | None) -> tuple[str | None, str | None]:
