@@ -67,9 +67,8 @@ def run_check(con: duckdb.DuckDBPyConnection, check: Check, minutes: float) -> i
             f" it returns: {', '.join(shape)}"
         )
     try:
-        before = con.execute(f"SELECT count(*) FROM {WORK}").fetchall()[0][0]
-        con.execute(f"INSERT INTO {WORK} {_projection(check, set(shape), minutes)}")
-        return int(con.execute(f"SELECT count(*) FROM {WORK}").fetchall()[0][0] - before)
+        inserted = con.execute(f"INSERT INTO {WORK} {_projection(check, set(shape), minutes)}").fetchall()
+        return int(inserted[0][0])  # an INSERT's result is how many rows it wrote
     except duckdb.Error as exc:
         raise CheckFailed(f"check {check.name}{where} failed: {_first_line(exc)}") from None
 
