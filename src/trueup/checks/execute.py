@@ -37,7 +37,10 @@ CONTENT = (  # SCHEMA's columns, which a row's digest covers
 )  # fmt: skip
 # One check's rows in one value, as `trueup.state.findings.summary` computes it: md5 of the
 # fingerprint-digest strings in order.
-SUMMARIES = "SELECT check_name, md5(string_agg(fingerprint || digest, '' ORDER BY fingerprint)), count(*) FROM {table} GROUP BY check_name"
+SUMMARIES = (
+    "SELECT check_name, md5(string_agg(fingerprint || digest, '' ORDER BY fingerprint)), count(*)"
+    " FROM {table} GROUP BY check_name"
+)
 TEXT = ("title", "detail", "owner", "severity", "handoff", "cause", "cause_reason")  # optional columns
 
 
@@ -92,10 +95,8 @@ def publish_results(
     """Make `check_results` hold what `_results` holds (`summaries`: its checks' summaries) for the
     checks that ran (`ran`; None: all of them, and the rows of any other check go), deleting and
     inserting the rows of the checks whose summaries differ. Returns how many rows were written."""
-    if not table_exists(con, "main", RESULTS) or list(columns(con, RESULTS)) != [
-        *CONTENT,
-        "digest",
-    ]:  # new, or older
+    shape = [*CONTENT, "digest"]  # a table of an older shape is made again
+    if not table_exists(con, "main", RESULTS) or list(columns(con, RESULTS)) != shape:
         con.execute(f"CREATE OR REPLACE TABLE {RESULTS} ({SCHEMA}, digest VARCHAR)")
     before = _summaries(con, RESULTS)
     gone = [c for c, s in before.items() if (ran is None or c in ran) and summaries.get(c) != s]
