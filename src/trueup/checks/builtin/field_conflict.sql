@@ -18,8 +18,8 @@ WITH compared AS (  -- field_values holds only real things two or more systems h
          min(value) AS value, min(system) AS system
   FROM compared WHERE system = owner_system GROUP BY ALL
 )
-SELECT [{'entity': c.entity, 'system': o.system, 'source_id': o.source_id},
-        {'entity': c.entity, 'system': c.system, 'source_id': c.source_id}] AS entities,
+SELECT [{'entity': c.entity, 'system': o.system, 'source_id': o.source_id, 'canonical_id': c.canonical_id},
+        {'entity': c.entity, 'system': c.system, 'source_id': c.source_id, 'canonical_id': c.canonical_id}] AS entities,
   c.field AS field, c.system AS owner,
   printf('%s %s: %s has %s, the owner %s has %s', config.capital(c.entity), o.source_id, c.system, c.value, o.system, o.value) AS title,
   map([o.system, c.system], [o.value, c.value]) AS "values"
