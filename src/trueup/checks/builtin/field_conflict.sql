@@ -5,7 +5,7 @@
 --   A linked record whose value differs from the owner system's, after normalising case, spacing,
 --   phone and address formats. Compares descriptive fields (names, emails, phones, addresses, text);
 --   money, times and states belong to the job-to-cash checks.
-WITH compared AS (  -- field_values holds only real things two or more systems hold
+WITH compared AS MATERIALIZED (  -- field_values holds only real things two or more systems hold
   SELECT v.*, coalesce(o.owner, star.owner) AS owner_system
   FROM field_values v
   JOIN config.systems s ON s.system = v.system AND s.kind = 'system'
@@ -13,15 +13,20 @@ WITH compared AS (  -- field_values holds only real things two or more systems h
   LEFT JOIN config.ownership star ON star.entity = v.entity AND star.field = '*'
   WHERE v.kind IN ('text', 'name', 'email', 'phone', 'address', 'postal_code', 'country')
      OR (v.kind = 'extra' AND o.owner IS NOT NULL)
-), owner_values AS (
-  SELECT entity, canonical_id, field, min(source_id) AS source_id, list(norm) AS norms,
-         min(value) AS value, min(system) AS system
-  FROM compared WHERE system = owner_system GROUP BY ALL
+), owned AS (SELECT * FROM compared WHERE system = owner_system),
+apart AS (  -- another system's value that none of the owner's records has (compared first, titled after)
+  SELECT c.* FROM compared c
+  SEMI JOIN owned o ON o.entity = c.entity AND o.canonical_id = c.canonical_id AND o.field = c.field
+  ANTI JOIN owned n ON n.entity = c.entity AND n.canonical_id = c.canonical_id AND n.field = c.field AND n.norm = c.norm
+  WHERE c.system <> c.owner_system AND c.norm IS NOT NULL
+), owner_values AS (  -- what the owner shows, for the fields apart alone
+  SELECT entity, canonical_id, field, min(source_id) AS source_id, min(value) AS value, min(system) AS system
+  FROM owned SEMI JOIN (SELECT DISTINCT entity, canonical_id, field FROM apart) a USING (entity, canonical_id, field)
+  GROUP BY ALL
 )
 SELECT [{'entity': c.entity, 'system': o.system, 'source_id': o.source_id, 'canonical_id': c.canonical_id},
         {'entity': c.entity, 'system': c.system, 'source_id': c.source_id, 'canonical_id': c.canonical_id}] AS entities,
   c.field AS field, c.system AS owner,
   printf('%s %s: %s has %s, the owner %s has %s', config.capital(c.entity), o.source_id, c.system, c.value, o.system, o.value) AS title,
   map([o.system, c.system], [o.value, c.value]) AS "values"
-FROM compared c JOIN owner_values o USING (entity, canonical_id, field)
-WHERE c.system <> c.owner_system AND c.norm IS NOT NULL AND NOT list_contains(o.norms, c.norm)
+FROM apart c JOIN owner_values o USING (entity, canonical_id, field)
