@@ -18,16 +18,26 @@ WITH sheet_rows AS (  -- a sheet row is named by the first entity it maps (a job
   JOIN config.systems s ON s.system = v.system AND s.kind = 'spreadsheet'
   JOIN config.mappings m ON m.entity = v.entity AND m.system = v.system AND m.field = v.field AND NOT m.extra
   WHERE v.kind NOT IN ('reference', 'status', 'extra') AND v.field <> 'number'
-), upstream AS (  -- what the systems the sheet is built from hold for the same record
-  SELECT x.system AS sheet_system, u.entity, u.canonical_id, u.field, list(u.norm) AS norms, min(u.norm) AS norm
+), upstream AS MATERIALIZED (  -- what the systems the sheet is built from hold for the same records
+  SELECT x.system AS sheet_system, u.entity, u.canonical_id, u.field, u.norm
   FROM field_values u JOIN (SELECT DISTINCT system, derived_from FROM sheet) x ON list_contains(x.derived_from, u.system)
   WHERE u.canonical_id IN (SELECT canonical_id FROM sheet)
-  GROUP BY ALL
-), differing AS MATERIALIZED (  -- the cells no upstream system agrees with
-  SELECT x.*, u.norm AS upstream_norm FROM sheet x
-  JOIN upstream u ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
+), disagreeing AS (  -- the cells no upstream system agrees with
+  SELECT x.* FROM sheet x
+  SEMI JOIN upstream u ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
     AND u.field = x.field
-  WHERE x.norm IS NOT NULL AND NOT list_contains(u.norms, x.norm)
+  ANTI JOIN upstream n ON n.sheet_system = x.system AND n.entity = x.entity AND n.canonical_id = x.canonical_id
+    AND n.field = x.field AND n.norm = x.norm
+  WHERE x.norm IS NOT NULL
+), measured AS (  -- the upstream value each is measured against
+  SELECT u.sheet_system, u.entity, u.canonical_id, u.field, min(u.norm) AS upstream_norm FROM upstream u
+  SEMI JOIN disagreeing x ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
+    AND u.field = x.field
+  GROUP BY ALL
+), differing AS MATERIALIZED (
+  SELECT x.*, m.upstream_norm FROM disagreeing x
+  JOIN measured m ON m.sheet_system = x.system AND m.entity = x.entity AND m.canonical_id = x.canonical_id
+    AND m.field = x.field
 ), shown AS (  -- the upstream values as people read them, for those cells alone
   SELECT d.system AS sheet_system, u.entity, u.canonical_id, u.field,
     list(DISTINCT u.system || ': ' || u.value ORDER BY u.system || ': ' || u.value) AS shown
