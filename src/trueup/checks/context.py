@@ -233,12 +233,16 @@ WITH paid AS (
   GROUP BY ALL
 ), compared AS (
   SELECT p.*, b.source_id AS billed_id, b.state AS billed_state, coalesce(b.number, b.source_id) AS number,
-    (SELECT min(a.source_id) FROM records_invoice a WHERE a.canonical_id = p.canonical_id
-       AND a.system = p.paid_system) AS paid_id,
+    a.paid_id,
     least(p.paid_amount, b.amount) AS due_shown,
     b.amount - coalesce(b.balance, CASE WHEN b.state = 'paid' THEN 0 ELSE b.amount END) AS shown,
     s.as_of, s.tolerance
   FROM paid p JOIN records_invoice b ON b.canonical_id = p.canonical_id AND b.system = p.billed_system
+  LEFT JOIN (  -- the paying system's own record of the invoice (grouped once, not looked up per invoice)
+    SELECT canonical_id, system, min(source_id) AS paid_id FROM records_invoice
+    WHERE system IN (SELECT from_system FROM config.handoffs WHERE source_entity = 'payment' AND retired_on IS NULL)
+    GROUP BY canonical_id, system
+  ) a ON a.canonical_id = p.canonical_id AND a.system = p.paid_system
   CROSS JOIN config.settings s
 ), judged AS (
   SELECT *, due_shown - shown AS unreflected, shown >= due_shown - greatest(tolerance, 0.005) AS reflected_ok
