@@ -25,6 +25,8 @@ The story, job by job (all in November 2026; the exports were taken on the 20th 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 CUSTOMERS_CRM = """\
 id,first,last,email,phone,street,salesforce_id,updated
 C1,Ann,Lee,ann@example.com,555-201-0101,1 Oak St,,2026-10-01
@@ -309,3 +311,11 @@ EXPECTED: dict[str, list[set[tuple[str, str | None, str | None]]]] = {
     "handoff_gaps": [{ref("handoff", None, "deal-to-job")}],
     "retired_handoff_active": [{inv("billing", "INV-13")}],
 }
+
+
+def write(root: Path, content: dict[str, str]) -> None:
+    """Write `files()` (or any such mapping of relative paths to text) into a workspace folder."""
+    for name, text in content.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.checks.company import EXPECTED, files
+from tests.checks.company import EXPECTED, files, write
 from trueup.checks.registry import builtin_checks
 from trueup.cli.app import app
 
@@ -18,10 +18,7 @@ Ref = tuple[str, str | None, str | None]
 
 
 def _run(root: Path, content: dict[str, str]) -> list[dict]:
-    for name, text in content.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write(root, content)
     result = runner.invoke(app, ["run", "-w", str(root)])
     assert result.exit_code == 0, result.output
     listed = runner.invoke(app, ["findings", "-w", str(root), "--json"])

@@ -9,18 +9,11 @@ from pathlib import Path
 import duckdb
 from typer.testing import CliRunner
 
-from tests.checks.company import files
+from tests.checks.company import files, write
 from trueup.cli.app import app
 
 runner = CliRunner()
 Row = tuple[object, ...]
-
-
-def _write(root: Path, content: dict[str, str]) -> None:
-    for name, text in content.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
 
 
 def _check_step(root: Path, *argv: str) -> dict[str, int]:
@@ -40,7 +33,7 @@ def _results(root: Path) -> set[Row]:
 
 
 def test_check_results_follow_the_checks_that_ran(tmp_path: Path) -> None:
-    _write(tmp_path, files())
+    write(tmp_path, files())
     assert runner.invoke(app, ["run", "-w", str(tmp_path)]).exit_code == 0
     every = _results(tmp_path)
     checks = {r[0] for r in every}
@@ -80,7 +73,7 @@ def test_check_results_follow_the_checks_that_ran(tmp_path: Path) -> None:
 
 
 def test_check_results_of_an_older_shape_are_written_anew(tmp_path: Path) -> None:
-    _write(tmp_path, files())
+    write(tmp_path, files())
     assert runner.invoke(app, ["run", "-w", str(tmp_path)]).exit_code == 0
     every = _results(tmp_path)
     with duckdb.connect(str(tmp_path / ".trueup" / "warehouse.duckdb")) as con:

@@ -43,6 +43,7 @@ def run(ctx: StepContext) -> StepResult:
     result = StepResult()
     con.execute("SET TimeZone = ?", [ws.timezone])  # calendar days are the company's
     minutes = _minutes(ws, checks)
+    ran = [c.name for c in checks] if ctx.checks else None  # None: every check, so others' findings go
     con.execute("BEGIN TRANSACTION")
     try:
         context.write(con, ws, ctx.workspace.as_of(), _loads(ctx), needs=" ".join(c.sql for c in checks))
@@ -51,7 +52,6 @@ def run(ctx: StepContext) -> StepResult:
             result.counts[f"found.{check.name}"] = run_check(con, check, minutes[check.name])
         context.clear(con)
         found = _found(con, finish_results(con, minutes), minutes)
-        ran = [c.name for c in checks] if ctx.checks else None
         result.counts["written"] = publish_results(con, found.summaries, ran)
         con.execute("COMMIT")
     except BaseException:
@@ -59,7 +59,7 @@ def run(ctx: StepContext) -> StepResult:
         raise
     result.counts["findings"] = found.count
     if ctx.state is not None:
-        synced = ctx.state.sync(ctx.run_id, found, checks=[c.name for c in checks] if ctx.checks else None)
+        synced = ctx.state.sync(ctx.run_id, found, checks=ran)
         for key, value in synced.counts.items():
             result.counts[f"findings.{key}"] = value
         for severity, count in synced.new_by_severity.items():

@@ -25,16 +25,15 @@ WORK = "_results"  # this run's rows, temporary, until `publish_results`
 # A record a finding is about; a check that has the record's canonical id at hand (the `records_*`
 # tables carry it) may give it, and the others' are looked up in `clusters`.
 REF = "STRUCT(entity VARCHAR, system VARCHAR, source_id VARCHAR, canonical_id VARCHAR)"
-SCHEMA = (
-    "check_name VARCHAR, category VARCHAR, severity VARCHAR, fingerprint VARCHAR, title VARCHAR,"
-    " detail VARCHAR, owner VARCHAR, handoff VARCHAR, field VARCHAR, money DECIMAL(18,2),"
-    " entities STRUCT(entity VARCHAR, system VARCHAR, source_id VARCHAR, canonical_id VARCHAR)[],"
-    ' "values" JSON, cause VARCHAR, cause_reason VARCHAR'
-)
-CONTENT = (  # SCHEMA's columns, which a row's digest covers
-    "check_name", "category", "severity", "fingerprint", "title", "detail", "owner", "handoff", "field", "money",
-    "entities", "values", "cause", "cause_reason",
-)  # fmt: skip
+COLUMNS = {  # of `check_results` and `_results`
+    "check_name": "VARCHAR", "category": "VARCHAR", "severity": "VARCHAR", "fingerprint": "VARCHAR",
+    "title": "VARCHAR", "detail": "VARCHAR", "owner": "VARCHAR", "handoff": "VARCHAR", "field": "VARCHAR",
+    "money": "DECIMAL(18,2)", "entities": f"{REF}[]", "values": "JSON", "cause": "VARCHAR",
+    "cause_reason": "VARCHAR",
+    "digest": "VARCHAR",  # of all the others: what the check said
+}  # fmt: skip
+CONTENT = tuple(c for c in COLUMNS if c != "digest")
+SCHEMA = ", ".join(f"{ident(c)} {kind}" for c, kind in COLUMNS.items())
 # One check's rows in one value, as `trueup.state.findings.summary` computes it: md5 of the
 # fingerprint-digest strings in order.
 SUMMARIES = (
@@ -50,7 +49,7 @@ class CheckFailed(TerminalError):
 
 def create_results(con: duckdb.DuckDBPyConnection) -> None:
     """Start collecting: every check appends its rows to `_results`."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {WORK} ({SCHEMA}, digest VARCHAR)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {WORK} ({SCHEMA})")
 
 
 def run_check(con: duckdb.DuckDBPyConnection, check: Check, minutes: float) -> int:
@@ -90,14 +89,14 @@ def finish_results(con: duckdb.DuckDBPyConnection, minutes: dict[str, float]) ->
 
 
 def publish_results(
-    con: duckdb.DuckDBPyConnection, summaries: dict[str, tuple[str, int]], ran: list[str] | None = None
+    con: duckdb.DuckDBPyConnection, summaries: dict[str, tuple[str, int]], ran: list[str] | None
 ) -> int:
     """Make `check_results` hold what `_results` holds (`summaries`: its checks' summaries) for the
     checks that ran (`ran`; None: all of them, and the rows of any other check go), deleting and
-    inserting the rows of the checks whose summaries differ. Returns how many rows were written."""
-    shape = [*CONTENT, "digest"]  # a table of an older shape is made again
-    if not table_exists(con, "main", RESULTS) or list(columns(con, RESULTS)) != shape:
-        con.execute(f"CREATE OR REPLACE TABLE {RESULTS} ({SCHEMA}, digest VARCHAR)")
+    inserting the rows of the checks whose summaries differ (a missing table, or one of an older
+    shape, is made anew). Returns how many rows were written."""
+    if not table_exists(con, "main", RESULTS) or list(columns(con, RESULTS)) != list(COLUMNS):
+        con.execute(f"CREATE OR REPLACE TABLE {RESULTS} ({SCHEMA})")
     before = _summaries(con, RESULTS)
     gone = [c for c, s in before.items() if (ran is None or c in ran) and summaries.get(c) != s]
     came = [c for c, s in summaries.items() if before.get(c) != s]
