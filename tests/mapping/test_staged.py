@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -65,6 +67,20 @@ def test_normal_forms_sit_beside_the_originals(ran: Path) -> None:
     assert crm[3] == "JONEIL@example.net"  # the original is kept as exported
     assert crm[6] == dispatch[6] == "+13125550199"
     assert crm[7] == dispatch[7] == "88 n wacker dr"
+
+
+def test_mapping_imports_neither_pyarrow_nor_pandas(example: Path) -> None:
+    # Their imports cost a small workspace's run a third of a second; statuses and normal forms
+    # reach DuckDB as list parameters. (Reading a spreadsheet, ingest may need pyarrow.)
+    assert pipeline.run(Workspace.open(example), only=["ingest"]).outcome == "succeeded"
+    code = (
+        "import sys\nfrom trueup import pipeline\nfrom trueup.workspace import Workspace\n"
+        f"outcome = pipeline.run(Workspace.open({str(example)!r}), only=['map'])\n"
+        "print(outcome.outcome, sorted({'pyarrow', 'pandas'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["succeeded", "[]"]
+    assert _query(example, "SELECT count(*) FROM staged_customer WHERE phone_e164 IS NOT NULL")[0][0] > 0
 
 
 def test_money_times_and_states_are_typed(ran: Path) -> None:

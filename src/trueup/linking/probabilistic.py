@@ -69,7 +69,7 @@ def score_customers(
     records = con.sql(features_sql(extra)).to_arrow_table()
     assert records is not None  # a SELECT always has a result
     if records.num_rows < 2 or len(set(records.column("source_dataset").to_pylist())) < 2:
-        return Scored(pa.table({k: pa.array([], t) for k, t in EMPTY.items()}), [])
+        return Scored(pa.schema(list(EMPTY.items())).empty_table(), [])
     # A column no record fills says nothing about any pair: it is neither compared nor blocked on.
     # (Left in, Splink cannot estimate it and its failed estimates disturb the others.)
     named = {**STANDARD, **{f"x_{i}": name for i, name in enumerate(extra)}}

@@ -9,8 +9,6 @@ quarantine with their file and line; status values with no mapping are counted i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import duckdb
 
 from trueup.config.models import Workspace as Config
@@ -22,18 +20,13 @@ from trueup.mapping.compile import install_macros, mapped_select, staged_select,
 from trueup.mapping.normalize import address_table, phone_table
 from trueup.model import ENTITIES, Kind
 from trueup.runtime import StepContext, StepResult
-from trueup.warehouse import ident, scalar, staged_table
-
-if TYPE_CHECKING:
-    import pyarrow as pa
+from trueup.warehouse import ident, scalar, staged_table, temp_table
 
 UNMAPPED = "unmapped_status"
 
 
-def _status_map(ws: Config) -> pa.Table:
-    """One row per (entity, system, value): values match without regard to case or spaces."""
-    import pyarrow as pa  # imported on use: `trueup run --step ingest` never needs it
-
+def _status_map(con: duckdb.DuckDBPyConnection, ws: Config) -> None:
+    """`_status_map`: one row per (entity, system, value); values match without regard to case or spaces."""
     states: dict[tuple[str, str, str], str] = {}
     for entity, per_system in ws.statuses.items():
         for system, vocabulary in per_system.items():
@@ -41,7 +34,7 @@ def _status_map(ws: Config) -> pa.Table:
                 states.setdefault((entity, system, str(value).strip().lower()), state)
     rows = [(*key, state) for key, state in states.items()]
     names = ("entity", "system", "value_key", "state")
-    return pa.table({n: pa.array([r[i] for r in rows], pa.string()) for i, n in enumerate(names)})
+    temp_table(con, "_status_map", {n: ("VARCHAR", [r[i] for r in rows]) for i, n in enumerate(names)})
 
 
 def run(ctx: StepContext) -> StepResult:
@@ -50,7 +43,7 @@ def run(ctx: StepContext) -> StepResult:
     ensure_tables(con)
     install_macros(con, ws)
     _check_against_loaded(ctx)
-    con.register("_status_map", _status_map(ws))
+    _status_map(con, ws)
     usable = {entity: _usable(con, ws, entity, result) for entity in ENTITIES}
     con.execute("BEGIN TRANSACTION")
     try:
@@ -66,7 +59,7 @@ def run(ctx: StepContext) -> StepResult:
         con.execute("ROLLBACK")
         raise
     finally:
-        con.unregister("_status_map")
+        con.execute("DROP TABLE _status_map")
     result.counts["quarantined"] = scalar(con, f"SELECT count(*) FROM {QUARANTINE} WHERE stage = 'map'")
     result.counts["unmapped_status_values"] = scalar(con, f"SELECT count(*) FROM {UNMAPPED}")
     return result
@@ -112,21 +105,19 @@ def _usable(con: duckdb.DuckDBPyConnection, ws: Config, entity: str, result: Ste
 def _build(
     con: duckdb.DuckDBPyConnection, ctx: StepContext, entity: str, usable: list[str], result: StepResult
 ) -> None:
-    import pyarrow as pa
-
     ws = ctx.workspace.config
-    norm = pa.schema([("raw", pa.string()), ("norm", pa.string())])
     con.execute(f"CREATE OR REPLACE TEMP TABLE _mapped AS {mapped_select(ws, entity, usable)}")
     fields = ENTITIES[entity].fields
     phones = _distinct(con, [f for f, k in fields.items() if k is Kind.PHONE])
     addresses = _distinct(con, [f for f, k in fields.items() if k is Kind.ADDRESS])
-    con.register("_norm_phone", pa.table(phone_table(phones, ws.country), schema=norm))
-    con.register("_norm_address", pa.table(address_table(addresses), schema=norm))
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {staged_table(entity)} AS {staged_select(entity, '_mapped')}")
-    finally:
-        con.unregister("_norm_phone")
-        con.unregister("_norm_address")
+    for name, table in (
+        ("_norm_phone", phone_table(phones, ws.country)),
+        ("_norm_address", address_table(addresses)),
+    ):
+        temp_table(con, name, {column: ("VARCHAR", values) for column, values in table.items()})
+    con.execute(f"CREATE OR REPLACE TABLE {staged_table(entity)} AS {staged_select(entity, '_mapped')}")
+    con.execute("DROP TABLE _norm_phone")
+    con.execute("DROP TABLE _norm_address")
     con.execute(
         f"INSERT INTO {QUARANTINE} SELECT 'map', system, _table, _source, _row, _bad[1].column, _bad[1].raw,"
         f" {_reason_sql(entity)}, _load_id, NULL FROM _mapped WHERE len(_bad) > 0"
