@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.checks.company import EXPECTED, files, write
+from tests.checks.company import EXPECTED, files, inv, job, write
 from trueup.checks.registry import builtin_checks
 from trueup.cli.app import app
 
@@ -123,6 +123,21 @@ def test_checks_the_fixture_cannot_plant_at_once(tmp_path: Path, check: str) -> 
     change(content)
     mine = sorted((_records(f) for f in _run(tmp_path, content) if f["check"] == check), key=sorted)
     assert mine == sorted(expected, key=sorted)
+
+
+def test_each_job_is_judged_by_its_own_handoffs_sla(tmp_path: Path) -> None:
+    # J7 was invoiced 8 days after the work: late for a 5-day SLA, in time for a 10-day one.
+    content = files()
+    content["trueup.yaml"] = content["trueup.yaml"].replace("sla: 3d, exceptions: sheet", "sla: 10d, exceptions: sheet")
+    content["trueup.yaml"] = content["trueup.yaml"].replace(
+        "  - {id: old-zap,",
+        "  - {id: rush-jobs, from: dispatch, to: billing, carries: job->invoice, sla: 5d}\n  - {id: old-zap,",
+    )
+    late = [f for f in _run(tmp_path, content) if f["check"] == "sync_lag"]
+    assert sorted((f["handoff"], sorted(_records(f))) for f in late) == [
+        ("invoice-to-ledger", sorted({inv("billing", "INV-8"), inv("accounting", "L8")})),
+        ("rush-jobs", sorted({job("J7"), inv("billing", "INV-7")})),
+    ]
 
 
 def test_a_load_that_shrinks_between_runs_is_found(tmp_path: Path) -> None:

@@ -6,7 +6,9 @@
 --   Amounts that differ beyond the tolerance (to the cent unless `tolerance.amount` says otherwise)
 --   between a job and its invoices, or between an invoice and its copy in the next system.
 --   Each side is compared as its system exported it, rounded to the cent.
-WITH copied AS (
+WITH handoffs AS (  -- from jobs to invoices
+  SELECT * FROM config.handoffs WHERE source_entity = 'job' AND target_entity = 'invoice' AND retired_on IS NULL
+), copied AS (
   SELECT handoff, owner, to_system AS fixer, canonical_id, from_system AS sys_a, source_id AS id_a, number,
     to_system AS sys_b, copy_id AS id_b, canonical_id AS canonical_b, round(amount, 2) AS amount_a,
     round(copy_amount, 2) AS amount_b
@@ -14,18 +16,16 @@ WITH copied AS (
 ), invoiced AS (  -- what each system a job's handoff leads to invoiced for the job
   SELECT i.job AS canonical_id, i.system, round(sum(i.amount), 2) AS amount
   FROM records_invoice i
-  SEMI JOIN config.handoffs h ON h.to_system = i.system AND h.source_entity = 'job' AND h.target_entity = 'invoice'
-  WHERE i.job IS NOT NULL AND coalesce(i.state, '') <> 'cancelled'
+  WHERE i.system IN (SELECT to_system FROM handoffs) AND i.job IS NOT NULL AND coalesce(i.state, '') <> 'cancelled'
   GROUP BY i.job, i.system
-), job_sums AS (
-  SELECT h.id AS handoff, h.owner, h.from_system AS fixer, j.canonical_id, j.system AS sys_a, j.source_id AS id_a,
-    j.number, round(j.amount, 2) AS amount_a, i.system AS sys_b, i.amount AS amount_b
-  FROM config.handoffs h
-  JOIN records_job j ON j.system = h.from_system
-  JOIN invoiced i ON i.canonical_id = j.canonical_id AND i.system = h.to_system
-  WHERE h.source_entity = 'job' AND h.target_entity = 'invoice' AND h.retired_on IS NULL
+), job_sums AS (  -- the systems are filtered by themselves first: joined with the handoffs, the join was slower
+  SELECT j.canonical_id, j.system AS sys_a, j.source_id AS id_a, j.number, round(j.amount, 2) AS amount_a,
+    i.system AS sys_b, i.amount AS amount_b
+  FROM records_job j JOIN invoiced i ON i.canonical_id = j.canonical_id
+  WHERE j.system IN (SELECT from_system FROM handoffs)
 ), apart AS (  -- the amounts are compared first; the records listed and the titles written for the pairs apart
-  SELECT x.*, 'job' AS kind FROM job_sums x CROSS JOIN config.settings s
+  SELECT x.*, h.id AS handoff, h.owner, h.from_system AS fixer, 'job' AS kind
+  FROM job_sums x JOIN handoffs h ON h.from_system = x.sys_a AND h.to_system = x.sys_b CROSS JOIN config.settings s
   WHERE amount_a IS NOT NULL AND amount_b IS NOT NULL AND abs(amount_a - amount_b) > greatest(s.tolerance, 0.005)
   UNION ALL BY NAME
   SELECT x.*, 'invoice' AS kind FROM copied x CROSS JOIN config.settings s
