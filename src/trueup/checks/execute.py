@@ -6,8 +6,9 @@ the owner, the money at stake (exact, in the currency's cents), the records invo
 of `{entity, system, source_id, canonical_id}`, the values each system holds, the root cause,
 and a digest of all that. A run collects its rows in a temporary table first (`_results`) and
 rewrites in `check_results` only the checks whose rows changed: a scheduled run on data that
-moved little writes little to the warehouse file. A run of some checks leaves the others' rows,
-as the findings store leaves their findings.
+moved little writes little to the warehouse file. Each check's summary of its rows there is kept
+beside them, in `check_summaries`, so a run does not read them all to compare. A run of some
+checks leaves the others' rows, as the findings store leaves their findings.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from trueup.checks import cause
 from trueup.checks.definition import Check
 from trueup.errors import TerminalError
 from trueup.ingest.base import literal
-from trueup.warehouse import columns, ident, table_exists
+from trueup.warehouse import columns, ident, scalar, table_exists
 
 RESULTS = "check_results"
+SUMMARY = "check_summaries"  # each check's summary of its rows in `check_results`
 WORK = "_results"  # this run's rows, temporary, until `publish_results`
 # A record a finding is about; a check that has the record's canonical id at hand (the `records_*`
 # tables carry it) may give it, and the others' are looked up in `clusters`.
@@ -37,8 +39,8 @@ SCHEMA = ", ".join(f"{ident(c)} {kind}" for c, kind in COLUMNS.items())
 # One check's rows in one value, as `trueup.state.findings.summary` computes it: md5 of the
 # fingerprint-digest strings in order.
 SUMMARIES = (
-    "SELECT check_name, md5(string_agg(fingerprint || digest, '' ORDER BY fingerprint)), count(*)"
-    " FROM {table} GROUP BY check_name"
+    "SELECT check_name, md5(string_agg(fingerprint || digest, '' ORDER BY fingerprint)) AS summary,"
+    " count(*) AS rows FROM {table} GROUP BY check_name"
 )
 TEXT = ("title", "detail", "owner", "severity", "handoff", "cause", "cause_reason")  # optional columns
 
@@ -79,13 +81,14 @@ def finish_results(con: duckdb.DuckDBPyConnection, minutes: dict[str, float]) ->
     """Complete `_results` after every check ran: the canonical ids of the records checks did not
     give (one join for all checks), the root causes that come from other findings, and the digests
     of the rows these changed. Returns each check's summary and number of rows."""
-    con.execute(
-        f"UPDATE {WORK} r SET entities = x.entities, digest = NULL FROM ({CANONICAL}) x WHERE r.rowid = x.rid"
-    )
+    if scalar(con, UNKNOWN):  # (the lookup reads every record of `clusters`)
+        con.execute(
+            f"UPDATE {WORK} r SET entities = x.entities, digest = NULL FROM ({CANONICAL}) x WHERE r.rowid = x.rid"
+        )
     cause.inherit(con, WORK)  # clears the digest of the rows whose cause it changes
     whens = " ".join(f"WHEN {literal(name)} THEN {literal(str(m))}" for name, m in minutes.items())
     con.execute(f"UPDATE {WORK} SET digest = {_digest(f'CASE check_name {whens} END')} WHERE digest IS NULL")
-    return _summaries(con, WORK)
+    return _summaries(con, SUMMARIES.format(table=WORK))
 
 
 def publish_results(
@@ -95,27 +98,44 @@ def publish_results(
     checks that ran (`ran`; None: all of them, and the rows of any other check go), deleting and
     inserting the rows of the checks whose summaries differ (a missing table, or one of an older
     shape, is made anew). Returns how many rows were written."""
-    if not table_exists(con, "main", RESULTS) or list(columns(con, RESULTS)) != list(COLUMNS):
-        con.execute(f"CREATE OR REPLACE TABLE {RESULTS} ({SCHEMA})")
-    before = _summaries(con, RESULTS)
+    before = _published(con)
     gone = [c for c, s in before.items() if (ran is None or c in ran) and summaries.get(c) != s]
     came = [c for c, s in summaries.items() if before.get(c) != s]
     if gone:
-        con.execute(f"DELETE FROM {RESULTS} WHERE check_name IN (SELECT unnest(?::VARCHAR[]))", [gone])
+        for table in (RESULTS, SUMMARY):
+            con.execute(f"DELETE FROM {table} WHERE check_name IN (SELECT unnest(?::VARCHAR[]))", [gone])
     if not came:
         return 0
     con.execute(
         f"INSERT INTO {RESULTS} SELECT * FROM {WORK} WHERE check_name IN (SELECT unnest(?::VARCHAR[]))",
         [came],
     )
+    con.execute(
+        f"INSERT INTO {SUMMARY} SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::BIGINT[])",
+        [came, [summaries[c][0] for c in came], [summaries[c][1] for c in came]],
+    )
     return sum(summaries[c][1] for c in came)
 
 
-def _summaries(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[str, int]]:
-    return {
-        check: (summary, count)
-        for check, summary, count in con.execute(SUMMARIES.format(table=table)).fetchall()
-    }
+def _published(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int]]:
+    """The summaries of the checks' rows in `check_results`, from `check_summaries`; both are made
+    anew when missing or of an older shape, and the summaries are computed again from the rows
+    when they do not count as many rows as the table holds."""
+    if not table_exists(con, "main", RESULTS) or list(columns(con, RESULTS)) != list(COLUMNS):
+        con.execute(f"CREATE OR REPLACE TABLE {RESULTS} ({SCHEMA})")
+        con.execute(f"DROP TABLE IF EXISTS {SUMMARY}")
+    stored = f"SELECT check_name, summary, rows FROM {SUMMARY}"
+    if table_exists(con, "main", SUMMARY):
+        kept = _summaries(con, stored)
+        if sum(rows for _, rows in kept.values()) == scalar(con, f"SELECT count(*) FROM {RESULTS}"):
+            return kept
+    con.execute(f"CREATE OR REPLACE TABLE {SUMMARY} AS {SUMMARIES.format(table=RESULTS)}")
+    return _summaries(con, stored)
+
+
+def _summaries(con: duckdb.DuckDBPyConnection, query: str) -> dict[str, tuple[str, int]]:
+    """Each check's summary and number of rows, as `query` gives them."""
+    return {check: (summary, count) for check, summary, count in con.execute(query).fetchall()}
 
 
 def _digest(minutes: str) -> str:
@@ -183,6 +203,13 @@ FROM (SELECT rowid AS rid, unnest(entities) AS r FROM {WORK} WHERE digest IS NUL
 LEFT JOIN clusters c ON r.canonical_id IS NULL AND c.entity = r.entity AND c.system = r.system AND c.source_id = r.source_id
 GROUP BY rid
 """
+
+
+# How many records lack a canonical id that `clusters` may hold (a column's or a handoff's never does).
+UNKNOWN = (
+    f"SELECT count(*) FROM (SELECT unnest(entities) AS r FROM {WORK} WHERE digest IS NULL)"
+    " WHERE r.canonical_id IS NULL AND r.source_id IS NOT NULL"
+)
 
 
 def _first_line(exc: Exception) -> str:
