@@ -180,7 +180,7 @@ class Findings:
             before = {row.check: row for row in conn.execute(select(CHECK_RUNS))}
             ran = asked if asked is not None else set(seen.summaries)
             marks = _marks(conn, sorted(ran))
-            expired = set(  # (no DISTINCT: with it, SQLite walks the index of checks instead of states)
+            expired = set(  # through the index of suppressed findings (a DISTINCT would walk that of checks)
                 conn.scalars(select(f.check).where(f.state == "suppressed", f.suppressed_until <= now))
             )
             settled = {

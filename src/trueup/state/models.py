@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -146,6 +146,13 @@ class Finding(Base):
         Index("ix_findings_category_queue", category, *_QUEUE_ORDER),
         # a check's findings, and its mark (count and sum of versions) read from the index alone
         Index("ix_findings_check_version", check, version),
+        # the suppressions that have run out, found without reading the findings that are not suppressed
+        Index(
+            "ix_findings_suppressed",
+            suppressed_until,
+            sqlite_where=text("state = 'suppressed'"),
+            postgresql_where=text("state = 'suppressed'"),
+        ),
     )
 
 
