@@ -9,9 +9,8 @@
 WITH handoffs AS (  -- from jobs to invoices
   SELECT * FROM config.handoffs WHERE source_entity = 'job' AND target_entity = 'invoice' AND retired_on IS NULL
 ), copied AS (
-  SELECT handoff, owner, to_system AS fixer, canonical_id, from_system AS sys_a, source_id AS id_a, number,
-    to_system AS sys_b, copy_id AS id_b, canonical_id AS canonical_b, round(amount, 2) AS amount_a,
-    round(copy_amount, 2) AS amount_b
+  SELECT handoff, canonical_id, source_id AS id_a, number, copy_id AS id_b, canonical_id AS canonical_b,
+    round(amount, 2) AS amount_a, round(copy_amount, 2) AS amount_b
   FROM invoice_copies WHERE copy_id IS NOT NULL
 ), invoiced AS (  -- what each system a job's handoff leads to invoiced for the job
   SELECT i.job AS canonical_id, i.system, round(sum(i.amount), 2) AS amount
@@ -28,7 +27,8 @@ WITH handoffs AS (  -- from jobs to invoices
   FROM job_sums x JOIN handoffs h ON h.from_system = x.sys_a AND h.to_system = x.sys_b CROSS JOIN config.settings s
   WHERE amount_a IS NOT NULL AND amount_b IS NOT NULL AND abs(amount_a - amount_b) > greatest(s.tolerance, 0.005)
   UNION ALL BY NAME
-  SELECT x.*, 'invoice' AS kind FROM copied x CROSS JOIN config.settings s
+  SELECT x.*, h.owner, h.to_system AS fixer, h.from_system AS sys_a, h.to_system AS sys_b, 'invoice' AS kind
+  FROM copied x JOIN config.handoffs h ON h.id = x.handoff CROSS JOIN config.settings s
   WHERE amount_a IS NOT NULL AND amount_b IS NOT NULL AND abs(amount_a - amount_b) > greatest(s.tolerance, 0.005)
 ), listed AS (  -- a job's invoices, for the jobs whose amounts differ
   SELECT x.canonical_id, x.sys_b, list({'entity': 'invoice', 'system': i.system, 'source_id': i.source_id,

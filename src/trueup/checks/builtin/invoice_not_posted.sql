@@ -5,13 +5,13 @@
 -- description: >
 --   An invoice the billing system issued that never reached the ledger, past the handoff's SLA:
 --   revenue nobody has booked.
-SELECT [{'entity': 'invoice', 'system': a.from_system, 'source_id': a.source_id, 'canonical_id': a.canonical_id}]
+SELECT [{'entity': 'invoice', 'system': h.from_system, 'source_id': a.source_id, 'canonical_id': a.canonical_id}]
     AS entities,
-  a.amount AS money, coalesce(a.owner, a.to_system) AS owner, a.handoff,
+  a.amount AS money, coalesce(h.owner, h.to_system) AS owner, a.handoff,
   printf('Invoice %s (%s) issued %s in %s is not in %s after %d days (SLA %s)', coalesce(a.number, a.source_id),
-         config.money_text(a.amount), strftime(a.issued_at, '%Y-%m-%d'), a.from_system, a.to_system,
-         date_diff('day', a.issued_at, s.as_of), a.sla) AS title,
+         config.money_text(a.amount), strftime(a.issued_at, '%Y-%m-%d'), h.from_system, h.to_system,
+         date_diff('day', a.issued_at, s.as_of), h.sla) AS title,
   {'status': a.status, 'issued_at': a.issued_at, 'amount': a.amount} AS "values"
-FROM invoice_copies a CROSS JOIN config.settings s
+FROM invoice_copies a JOIN config.handoffs h ON h.id = a.handoff CROSS JOIN config.settings s
 WHERE a.copy_id IS NULL AND coalesce(a.state, '') NOT IN ('draft', 'cancelled')
-  AND CAST(a.issued_at AS DATE) + coalesce(a.sla, INTERVAL 1 DAY) < s.as_of
+  AND CAST(a.issued_at AS DATE) + coalesce(h.sla, INTERVAL 1 DAY) < s.as_of

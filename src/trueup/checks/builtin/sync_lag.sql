@@ -22,10 +22,11 @@ WITH handoffs AS (  -- from jobs to invoices
   FROM invoiced x JOIN handoffs h ON h.from_system = x.system AND h.to_system = x.to_system
   WHERE CAST(x.issued_at AS DATE) > CAST(x.completed_at AS DATE) + h.sla
   UNION ALL
-  SELECT handoff, owner, to_system, sla, 'invoice', from_system, source_id, canonical_id, coalesce(number, source_id),
-    ' issued', issued_at, 'posted', to_system, copy_id, canonical_id, coalesce(copy_posted_at, copy_issued_at), amount
-  FROM invoice_copies
-  WHERE copy_id IS NOT NULL AND CAST(coalesce(copy_posted_at, copy_issued_at) AS DATE) > CAST(issued_at AS DATE) + sla
+  SELECT c.handoff, h.owner, h.to_system, h.sla, 'invoice', h.from_system, c.source_id, c.canonical_id,
+    coalesce(c.number, c.source_id), ' issued', c.issued_at, 'posted', h.to_system, c.copy_id, c.canonical_id,
+    coalesce(c.copy_posted_at, c.copy_issued_at), c.amount
+  FROM invoice_copies c JOIN config.handoffs h ON h.id = c.handoff
+  WHERE c.copy_id IS NOT NULL AND CAST(coalesce(c.copy_posted_at, c.copy_issued_at) AS DATE) > CAST(c.issued_at AS DATE) + h.sla
 )
 SELECT [{'entity': entity, 'system': system, 'source_id': source_id, 'canonical_id': canonical_id},
         {'entity': 'invoice', 'system': to_system, 'source_id': to_id, 'canonical_id': to_canonical}] AS entities,

@@ -7,10 +7,9 @@
 --   (the copy carries the tax twice, or none of it): a tax setting in the receiving system, not a
 --   series of separate mistakes.
 WITH pairs AS (
-  SELECT handoff, to_system AS system, copy_id AS source_id, canonical_id, round(copy_amount - amount, 2) AS delta,
-    round(tax, 2) AS tax,
-    copy_issued_at AS issued_at
-  FROM invoice_copies WHERE copy_id IS NOT NULL AND tax > 0
+  SELECT c.handoff, h.to_system AS system, c.copy_id AS source_id, c.canonical_id,
+    round(c.copy_amount - c.amount, 2) AS delta, round(c.tax, 2) AS tax, c.copy_issued_at AS issued_at
+  FROM invoice_copies c JOIN config.handoffs h ON h.id = c.handoff WHERE c.copy_id IS NOT NULL AND c.tax > 0
 ), patterned AS (
   SELECT *, CASE WHEN delta = tax THEN 'carries its tax twice' WHEN delta = -tax THEN 'carries no tax' END AS rule
   FROM pairs
