@@ -8,18 +8,18 @@
 --   the workspace's time zone.
 WITH handoffs AS (  -- from jobs to invoices
   SELECT * FROM config.handoffs WHERE source_entity = 'job' AND target_entity = 'invoice' AND retired_on IS NULL
-), invoiced AS (  -- finished jobs invoiced later than the shortest SLA; each against its own handoff's below
-  SELECT j.system, j.source_id, j.canonical_id, j.number, j.completed_at, i.system AS to_system,
-    i.source_id AS to_id, i.canonical_id AS to_canonical, i.issued_at, i.amount
+), invoiced AS (  -- finished jobs and their invoices by row: the rest of their columns are read for the late alone
+  SELECT j.rowid AS job_row, i.rowid AS invoice_row, j.system, i.system AS to_system, j.completed_at, i.issued_at
   FROM records_job j JOIN records_invoice i ON i.job = j.canonical_id
   WHERE j.system IN (SELECT from_system FROM handoffs) AND i.system IN (SELECT to_system FROM handoffs)
     AND j.state IN ('completed', 'invoice_ready', 'closed')
-    AND CAST(i.issued_at AS DATE) > CAST(j.completed_at AS DATE) + (SELECT min(sla) FROM handoffs)
 ), late AS (  -- the pairs past their SLA first; their records and titles after, for those alone
-  SELECT h.id AS handoff, h.owner, h.to_system AS fixer, h.sla, 'job' AS entity, x.system, x.source_id, x.canonical_id,
-    coalesce(x.number, x.source_id) AS number, ' completed' AS happened, x.completed_at AS started,
-    'invoiced' AS verb, x.to_system, x.to_id, x.to_canonical, x.issued_at AS arrived, x.amount AS money
+  SELECT h.id AS handoff, h.owner, h.to_system AS fixer, h.sla, 'job' AS entity, j.system, j.source_id, j.canonical_id,
+    coalesce(j.number, j.source_id) AS number, ' completed' AS happened, j.completed_at AS started,
+    'invoiced' AS verb, i.system AS to_system, i.source_id AS to_id, i.canonical_id AS to_canonical,
+    i.issued_at AS arrived, i.amount AS money
   FROM invoiced x JOIN handoffs h ON h.from_system = x.system AND h.to_system = x.to_system
+  JOIN records_job j ON j.rowid = x.job_row JOIN records_invoice i ON i.rowid = x.invoice_row
   WHERE CAST(x.issued_at AS DATE) > CAST(x.completed_at AS DATE) + h.sla
   UNION ALL
   SELECT c.handoff, h.owner, h.to_system, h.sla, 'invoice', h.from_system, c.source_id, c.canonical_id,
