@@ -10,26 +10,29 @@ WITH handoffs AS (  -- from jobs to invoices
   SELECT * FROM config.handoffs WHERE source_entity = 'job' AND target_entity = 'invoice' AND retired_on IS NULL
 ), copied AS (
   SELECT handoff, canonical_id, source_id AS id_a, number, copy_id AS id_b, canonical_id AS canonical_b,
-    round(amount, 2) AS amount_a, round(copy_amount, 2) AS amount_b
+    amount AS exact_a, copy_amount AS exact_b
   FROM invoice_copies WHERE copy_id IS NOT NULL
 ), invoiced AS (  -- what each system a job's handoff leads to invoiced for the job
-  SELECT i.job AS canonical_id, i.system, round(sum(i.amount), 2) AS amount
+  SELECT i.job AS canonical_id, i.system, sum(i.amount) AS amount
   FROM records_invoice i
   WHERE i.system IN (SELECT to_system FROM handoffs) AND i.job IS NOT NULL AND coalesce(i.state, '') <> 'cancelled'
   GROUP BY i.job, i.system
 ), job_sums AS (  -- the systems are filtered by themselves first: joined with the handoffs, the join was slower
-  SELECT j.canonical_id, j.system AS sys_a, j.source_id AS id_a, j.number, round(j.amount, 2) AS amount_a,
-    i.system AS sys_b, i.amount AS amount_b
+  SELECT j.canonical_id, j.system AS sys_a, j.source_id AS id_a, j.number, j.amount AS exact_a,
+    i.system AS sys_b, i.amount AS exact_b
   FROM records_job j JOIN invoiced i ON i.canonical_id = j.canonical_id
   WHERE j.system IN (SELECT from_system FROM handoffs)
 ), apart AS (  -- the amounts are compared first; the records listed and the titles written for the pairs apart
-  SELECT x.*, h.id AS handoff, h.owner, h.from_system AS fixer, 'job' AS kind
+  -- (amounts exactly equal are never apart: rounded to the cent only those that differ at all)
+  SELECT x.*, round(exact_a, 2) AS amount_a, round(exact_b, 2) AS amount_b, h.id AS handoff, h.owner,
+    h.from_system AS fixer, 'job' AS kind
   FROM job_sums x JOIN handoffs h ON h.from_system = x.sys_a AND h.to_system = x.sys_b CROSS JOIN config.settings s
-  WHERE amount_a IS NOT NULL AND amount_b IS NOT NULL AND abs(amount_a - amount_b) > greatest(s.tolerance, 0.005)
+  WHERE exact_a <> exact_b AND abs(round(exact_a, 2) - round(exact_b, 2)) > greatest(s.tolerance, 0.005)
   UNION ALL BY NAME
-  SELECT x.*, h.owner, h.to_system AS fixer, h.from_system AS sys_a, h.to_system AS sys_b, 'invoice' AS kind
+  SELECT x.*, round(exact_a, 2) AS amount_a, round(exact_b, 2) AS amount_b, h.owner, h.to_system AS fixer,
+    h.from_system AS sys_a, h.to_system AS sys_b, 'invoice' AS kind
   FROM copied x JOIN config.handoffs h ON h.id = x.handoff CROSS JOIN config.settings s
-  WHERE amount_a IS NOT NULL AND amount_b IS NOT NULL AND abs(amount_a - amount_b) > greatest(s.tolerance, 0.005)
+  WHERE exact_a <> exact_b AND abs(round(exact_a, 2) - round(exact_b, 2)) > greatest(s.tolerance, 0.005)
 ), listed AS (  -- a job's invoices, for the jobs whose amounts differ
   SELECT x.canonical_id, x.sys_b, list({'entity': 'invoice', 'system': i.system, 'source_id': i.source_id,
                                         'canonical_id': i.canonical_id} ORDER BY i.source_id) AS invoices
