@@ -11,10 +11,10 @@ WITH handoff AS (
   ORDER BY position LIMIT 1
 ), unbilled AS MATERIALIZED (  -- the late, uninvoiced jobs first; their records and titles after, for those alone
   SELECT j.*, h.id AS handoff, coalesce(h.owner, h.to_system, 'billing') AS owner, h.from_system, h.sla, s.as_of
-  FROM job j CROSS JOIN config.settings s LEFT JOIN handoff h ON true
+  FROM job j ANTI JOIN invoice i ON i.job = j.canonical_id  -- (NOT EXISTS compared ids NULL-safely: slower)
+  CROSS JOIN config.settings s LEFT JOIN handoff h ON true
   WHERE j.state IN ('completed', 'invoice_ready', 'closed') AND coalesce(j.amount, 0) <> 0
     AND j.completed_at + coalesce(h.sla, INTERVAL 3 DAY) < s.as_of
-    AND NOT EXISTS (SELECT 1 FROM invoice i WHERE i.job = j.canonical_id)
 )
 SELECT [{'entity': 'job', 'system': r.system, 'source_id': r.source_id, 'canonical_id': r.canonical_id}] AS entities,
   j.amount AS money, j.owner, j.handoff,

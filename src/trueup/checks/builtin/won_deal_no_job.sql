@@ -14,7 +14,7 @@ SELECT [{'entity': 'deal', 'system': r.system, 'source_id': r.source_id, 'canoni
          config.money_text(d.amount), strftime(d.closed_at, '%Y-%m-%d'), date_diff('day', d.closed_at, s.as_of),
          coalesce(CAST(h.sla AS VARCHAR), '1 day')) AS title,
   {'status': d.status, 'closed_at': d.closed_at, 'amount': d.amount} AS "values"
-FROM deal d CROSS JOIN config.settings s LEFT JOIN handoff h ON true
+FROM deal d ANTI JOIN job j ON j.deal = d.canonical_id  -- (NOT EXISTS compared ids NULL-safely: slower)
+CROSS JOIN config.settings s LEFT JOIN handoff h ON true
 JOIN records_deal r ON r.canonical_id = d.canonical_id AND r.system = coalesce(h.from_system, r.system)
 WHERE d.state = 'won' AND d.closed_at + coalesce(h.sla, INTERVAL 1 DAY) < s.as_of
-  AND NOT EXISTS (SELECT 1 FROM job j WHERE j.deal = d.canonical_id)
