@@ -18,7 +18,6 @@ SELECT [{'entity': r.entity, 'system': r.system, 'source_id': r.source_id, 'cano
 FROM config.handoffs h CROSS JOIN config.settings s
 JOIN config.systems t ON t.system = h.to_system AND t.kind = 'system'
 JOIN timed r ON r.system = h.from_system AND r.entity = h.source_entity
+ANTI JOIN timed p ON p.entity = r.entity AND p.canonical_id = r.canonical_id AND p.system = h.to_system
 WHERE h.source_entity = h.target_entity AND h.source_entity NOT IN ('invoice', 'payment') AND h.retired_on IS NULL
   AND r.since + coalesce(h.sla, INTERVAL 1 DAY) < s.as_of
-  AND NOT EXISTS (SELECT 1 FROM timed p WHERE p.entity = r.entity AND p.canonical_id = r.canonical_id
-                  AND p.system = h.to_system)
