@@ -47,6 +47,15 @@ def _by_title(store: StateStore) -> dict[str, Any]:
     return {f.title: f for f in store.findings()}
 
 
+def test_the_findings_of_a_check_no_longer_run_resolve(store: StateStore) -> None:
+    other = {**_row("z"), "check": "big_invoice"}  # a custom check, deleted before the second run
+    store.sync("run-1", [_row("a"), other])
+    second = store.sync("run-2", [_row("a")])  # job_not_invoiced's findings have not moved: settled
+    assert second.counts["unchanged"] == 1 and len(second.auto_resolved) == 1
+    assert _by_title(store)["finding z"].state == "auto_resolved"
+    assert store.sync("run-3", [_row("a")]).counts["auto_resolved"] == 0
+
+
 def test_a_run_opens_keeps_and_auto_resolves(store: StateStore) -> None:
     first = store.sync("run-1", [_row("a"), _row("b", severity="critical")])
     assert len(first.opened) == 2 and first.new_by_severity == {"warning": 1, "critical": 1}
