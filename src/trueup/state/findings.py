@@ -191,14 +191,10 @@ class Findings:
             # The stored findings of the checks not settled (with every check run, of checks no longer
             # run too), asked for by name: a NOT IN, or an empty IN, read every finding.
             unsettled = sorted((_stored_checks(conn) if asked is None else asked) - settled)
-            known = {  # (through the connection: the ORM's own handling of rows doubles the time)
-                row.fingerprint: row
-                for row in conn.execute(
-                    select(f.id, f.fingerprint, f.state, f.suppressed_until, f.digest, f.check).where(
-                        f.check.in_(unsettled)
-                    )
-                )
-            } if unsettled else {}  # fmt: skip
+            known: dict[str, Any] = {}
+            if unsettled:  # (through the connection: the ORM's own handling of rows doubles the time)
+                stored = select(f.id, f.fingerprint, f.state, f.suppressed_until, f.digest, f.check)
+                known = {row.fingerprint: row for row in conn.execute(stored.where(f.check.in_(unsettled)))}
             new = [fp for fp in digests if fp not in known]
             moved = [
                 fp for fp, dig in digests.items()
