@@ -5,8 +5,10 @@
 --   A linked record whose value differs from the owner system's, after normalising case, spacing,
 --   phone and address formats. Compares descriptive fields (names, emails, phones, addresses, text);
 --   money, times and states belong to the job-to-cash checks.
-WITH compared AS MATERIALIZED (  -- field_values holds only real things two or more systems hold
-  SELECT v.*, coalesce(o.owner, star.owner) AS owner_system
+WITH compared AS MATERIALIZED (  -- field_values holds only real things two or more systems hold; the values
+  -- compared and their rows in it: what people see is read for the values apart alone
+  SELECT v.rowid AS value_row, v.entity, v.canonical_id, v.system, v.field, v.norm,
+    coalesce(o.owner, star.owner) AS owner_system
   FROM field_values v
   JOIN config.systems s ON s.system = v.system AND s.kind = 'system'
   LEFT JOIN config.ownership o ON o.entity = v.entity AND o.field = v.field
@@ -19,9 +21,12 @@ apart AS (  -- another system's value that none of the owner's records has (comp
   SEMI JOIN owned o ON o.entity = c.entity AND o.canonical_id = c.canonical_id AND o.field = c.field
   ANTI JOIN owned n ON n.entity = c.entity AND n.canonical_id = c.canonical_id AND n.field = c.field AND n.norm = c.norm
   WHERE c.system <> c.owner_system AND c.norm IS NOT NULL
+), shown AS (  -- what the other system shows
+  SELECT a.*, f.source_id, f.value FROM apart a JOIN field_values f ON f.rowid = a.value_row
 ), owner_values AS (  -- what the owner shows, for the fields apart alone
-  SELECT entity, canonical_id, field, min(source_id) AS source_id, min(value) AS value, min(system) AS system
-  FROM owned SEMI JOIN (SELECT DISTINCT entity, canonical_id, field FROM apart) a USING (entity, canonical_id, field)
+  SELECT o.entity, o.canonical_id, o.field, min(f.source_id) AS source_id, min(f.value) AS value, min(o.system) AS system
+  FROM owned o SEMI JOIN (SELECT DISTINCT entity, canonical_id, field FROM apart) a USING (entity, canonical_id, field)
+  JOIN field_values f ON f.rowid = o.value_row
   GROUP BY ALL
 )
 SELECT [{'entity': c.entity, 'system': o.system, 'source_id': o.source_id, 'canonical_id': c.canonical_id},
@@ -29,4 +34,4 @@ SELECT [{'entity': c.entity, 'system': o.system, 'source_id': o.source_id, 'cano
   c.field AS field, c.system AS owner,
   printf('%s %s: %s has %s, the owner %s has %s', config.capital(c.entity), o.source_id, c.system, c.value, o.system, o.value) AS title,
   map([o.system, c.system], [o.value, c.value]) AS "values"
-FROM apart c JOIN owner_values o USING (entity, canonical_id, field)
+FROM shown c JOIN owner_values o USING (entity, canonical_id, field)
