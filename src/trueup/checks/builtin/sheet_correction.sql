@@ -19,7 +19,7 @@ WITH sheet_rows AS (  -- a sheet row is named by the first entity it maps (a job
   JOIN config.mappings m ON m.entity = v.entity AND m.system = v.system AND m.field = v.field AND NOT m.extra
   WHERE v.kind NOT IN ('reference', 'status', 'extra') AND v.field <> 'number'
 ), upstream AS MATERIALIZED (  -- what the systems the sheet is built from hold for the same records
-  SELECT x.system AS sheet_system, u.entity, u.canonical_id, u.field, u.norm
+  SELECT x.system AS sheet_system, u.entity, u.canonical_id, u.field, u.norm, u.system, u.value
   FROM field_values u JOIN (SELECT DISTINCT system, derived_from FROM sheet) x ON list_contains(x.derived_from, u.system)
   WHERE u.canonical_id IN (SELECT canonical_id FROM sheet)
 ), disagreeing AS (  -- the cells no upstream system agrees with
@@ -39,12 +39,11 @@ WITH sheet_rows AS (  -- a sheet row is named by the first entity it maps (a job
   JOIN measured m ON m.sheet_system = x.system AND m.entity = x.entity AND m.canonical_id = x.canonical_id
     AND m.field = x.field
 ), shown AS (  -- the upstream values as people read them, for those cells alone
-  SELECT d.system AS sheet_system, u.entity, u.canonical_id, u.field,
+  SELECT u.sheet_system, u.entity, u.canonical_id, u.field,
     list(DISTINCT u.system || ': ' || u.value ORDER BY u.system || ': ' || u.value) AS shown
-  FROM field_values u
-  JOIN (SELECT DISTINCT system, derived_from, entity, canonical_id, field FROM differing) d
-    ON d.entity = u.entity AND d.canonical_id = u.canonical_id AND d.field = u.field
-    AND list_contains(d.derived_from, u.system)
+  FROM upstream u
+  SEMI JOIN differing d ON d.system = u.sheet_system AND d.entity = u.entity AND d.canonical_id = u.canonical_id
+    AND d.field = u.field
   GROUP BY ALL
 )
 SELECT [{'entity': x.row_entity, 'system': x.system, 'source_id': x.row_id}] AS entities,
