@@ -146,6 +146,10 @@ def write(
     con.execute(
         f"CREATE OR REPLACE MACRO {SCHEMA}.capital(x) AS upper(left(x, 1)) || substr(x, 2)"
     )  # job -> Job
+    con.execute(
+        f"CREATE OR REPLACE MACRO {SCHEMA}.handoffs_in_use(source, target) AS TABLE SELECT * FROM {SCHEMA}.handoffs"
+        " WHERE source_entity = source AND target_entity = target AND retired_on IS NULL"
+    )  # the declared handoffs from one entity to another that are not retired
     staged = [e for e in ENTITIES if f"staged_{e}" in present]
     for name, sql in {"field_values": field_values_sql(ws, staged), **SHARED}.items():
         if needs is None or name in needs:
@@ -210,10 +214,9 @@ INVOICE_COPIES = """
 SELECT h.id AS handoff, a.canonical_id, a.source_id, a.number, a.state,
   a.status, a.amount, a.tax, a.issued_at, b.source_id AS copy_id, b.amount AS copy_amount,
   b.issued_at AS copy_issued_at, b.posted_at AS copy_posted_at
-FROM config.handoffs h
+FROM config.handoffs_in_use('invoice', 'invoice') h
 JOIN records_invoice a ON a.system = h.from_system
 LEFT JOIN records_invoice b ON b.canonical_id = a.canonical_id AND b.system = h.to_system
-WHERE h.source_entity = 'invoice' AND h.target_entity = 'invoice' AND h.retired_on IS NULL
 """
 
 

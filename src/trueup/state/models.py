@@ -98,6 +98,9 @@ class IdEvent(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+_SUPPRESSED = text("state = 'suppressed'")  # the findings a partial index holds
+
+
 class Finding(Base):
     """One disagreement or gap, tracked from the run that first found it until it is gone.
 
@@ -148,10 +151,7 @@ class Finding(Base):
         Index("ix_findings_check_version", check, version),
         # the suppressions that have run out, found without reading the findings that are not suppressed
         Index(
-            "ix_findings_suppressed",
-            suppressed_until,
-            sqlite_where=text("state = 'suppressed'"),
-            postgresql_where=text("state = 'suppressed'"),
+            "ix_findings_suppressed", suppressed_until, sqlite_where=_SUPPRESSED, postgresql_where=_SUPPRESSED
         ),
     )
 

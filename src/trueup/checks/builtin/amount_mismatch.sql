@@ -7,7 +7,7 @@
 --   between a job and its invoices, or between an invoice and its copy in the next system.
 --   Each side is compared as its system exported it, rounded to the cent.
 WITH handoffs AS (  -- from jobs to invoices
-  SELECT * FROM config.handoffs WHERE source_entity = 'job' AND target_entity = 'invoice' AND retired_on IS NULL
+  SELECT * FROM config.handoffs_in_use('job', 'invoice')
 ), copied AS (
   SELECT handoff, canonical_id, source_id AS id_a, number, copy_id AS id_b, canonical_id AS canonical_b,
     amount AS exact_a, copy_amount AS exact_b
@@ -22,16 +22,15 @@ WITH handoffs AS (  -- from jobs to invoices
     i.system AS sys_b, i.amount AS exact_b
   FROM records_job j JOIN invoiced i ON i.canonical_id = j.canonical_id
   WHERE j.system IN (SELECT from_system FROM handoffs)
+), pairs AS (  -- a job beside what its invoices add up to, an invoice beside its copy; each with its handoff
+  SELECT x.*, h.id AS handoff, h.owner, h.from_system AS fixer, 'job' AS kind
+  FROM job_sums x JOIN handoffs h ON h.from_system = x.sys_a AND h.to_system = x.sys_b
+  UNION ALL BY NAME
+  SELECT x.*, h.owner, h.to_system AS fixer, h.from_system AS sys_a, h.to_system AS sys_b, 'invoice' AS kind
+  FROM copied x JOIN config.handoffs h ON h.id = x.handoff
 ), apart AS (  -- the amounts are compared first; the records listed and the titles written for the pairs apart
   -- (amounts exactly equal are never apart: rounded to the cent only those that differ at all)
-  SELECT x.*, round(exact_a, 2) AS amount_a, round(exact_b, 2) AS amount_b, h.id AS handoff, h.owner,
-    h.from_system AS fixer, 'job' AS kind
-  FROM job_sums x JOIN handoffs h ON h.from_system = x.sys_a AND h.to_system = x.sys_b CROSS JOIN config.settings s
-  WHERE exact_a <> exact_b AND abs(round(exact_a, 2) - round(exact_b, 2)) > greatest(s.tolerance, 0.005)
-  UNION ALL BY NAME
-  SELECT x.*, round(exact_a, 2) AS amount_a, round(exact_b, 2) AS amount_b, h.owner, h.to_system AS fixer,
-    h.from_system AS sys_a, h.to_system AS sys_b, 'invoice' AS kind
-  FROM copied x JOIN config.handoffs h ON h.id = x.handoff CROSS JOIN config.settings s
+  SELECT p.*, round(exact_a, 2) AS amount_a, round(exact_b, 2) AS amount_b FROM pairs p CROSS JOIN config.settings s
   WHERE exact_a <> exact_b AND abs(round(exact_a, 2) - round(exact_b, 2)) > greatest(s.tolerance, 0.005)
 ), listed AS (  -- a job's invoices, for the jobs whose amounts differ
   SELECT x.canonical_id, x.sys_b, list({'entity': 'invoice', 'system': i.system, 'source_id': i.source_id,

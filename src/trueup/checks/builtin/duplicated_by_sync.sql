@@ -6,8 +6,7 @@
 --   One record that a handoff copied into several records of its target system.
 WITH copied AS (  -- the real things a handoff's target holds more than once: counted first, listed after
   SELECT h.id AS handoff, h.owner, h.from_system, h.to_system, b.canonical_id
-  FROM config.handoffs h JOIN records_invoice b ON b.system = h.to_system
-  WHERE h.source_entity = 'invoice' AND h.target_entity = 'invoice' AND h.retired_on IS NULL
+  FROM config.handoffs_in_use('invoice', 'invoice') h JOIN records_invoice b ON b.system = h.to_system
   GROUP BY ALL HAVING count(*) > 1
 ), once AS (  -- ...that the source holds once
   SELECT c.*, a.source_id, a.number, a.amount

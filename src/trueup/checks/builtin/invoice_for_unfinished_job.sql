@@ -5,7 +5,7 @@
 -- description: >
 --   An invoice issued for a job that is not done yet (scheduled, in progress or on hold).
 WITH handoff AS (
-  SELECT * FROM config.handoffs WHERE source_entity = 'job' AND target_entity = 'invoice' AND retired_on IS NULL
+  SELECT * FROM config.handoffs_in_use('job', 'invoice')
   ORDER BY position LIMIT 1
 )
 SELECT [{'entity': 'job', 'system': rj.system, 'source_id': rj.source_id},

@@ -7,7 +7,7 @@
 --   handoff declares one). A job is done when completed, ready to invoice or closed, and billable
 --   when its amount is not zero.
 WITH handoff AS (
-  SELECT * FROM config.handoffs WHERE source_entity = 'job' AND target_entity = 'invoice' AND retired_on IS NULL
+  SELECT * FROM config.handoffs_in_use('job', 'invoice')
   ORDER BY position LIMIT 1
 ), unbilled AS MATERIALIZED (  -- the late, uninvoiced jobs first; their records and titles after, for those alone
   SELECT j.*, h.id AS handoff, coalesce(h.owner, h.to_system, 'billing') AS owner, h.from_system, h.sla, s.as_of

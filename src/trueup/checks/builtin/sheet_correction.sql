@@ -22,35 +22,27 @@ WITH sheet_rows AS (  -- a sheet row is named by the first entity it maps (a job
   SELECT x.system AS sheet_system, u.entity, u.canonical_id, u.field, u.norm, u.system, u.value
   FROM field_values u JOIN (SELECT DISTINCT system, derived_from FROM sheet) x ON list_contains(x.derived_from, u.system)
   WHERE u.canonical_id IN (SELECT canonical_id FROM sheet)
-), disagreeing AS (  -- the cells no upstream system agrees with
+), disagreeing AS MATERIALIZED (  -- the cells no upstream system agrees with
   SELECT x.* FROM sheet x
   SEMI JOIN upstream u ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
     AND u.field = x.field
   ANTI JOIN upstream n ON n.sheet_system = x.system AND n.entity = x.entity AND n.canonical_id = x.canonical_id
     AND n.field = x.field AND n.norm = x.norm
   WHERE x.norm IS NOT NULL
-), measured AS (  -- the upstream value each is measured against
-  SELECT u.sheet_system, u.entity, u.canonical_id, u.field, min(u.norm) AS upstream_norm FROM upstream u
-  SEMI JOIN disagreeing x ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
-    AND u.field = x.field
-  GROUP BY ALL
-), differing AS MATERIALIZED (
-  SELECT x.*, m.upstream_norm FROM disagreeing x
-  JOIN measured m ON m.sheet_system = x.system AND m.entity = x.entity AND m.canonical_id = x.canonical_id
-    AND m.field = x.field
-), shown AS (  -- the upstream values as people read them, for those cells alone
-  SELECT u.sheet_system, u.entity, u.canonical_id, u.field,
+), measured AS (  -- for those cells alone, what the upstream systems hold: the value each is measured
+  -- against, and the values as people read them
+  SELECT u.sheet_system, u.entity, u.canonical_id, u.field, min(u.norm) AS upstream_norm,
     list(DISTINCT u.system || ': ' || u.value ORDER BY u.system || ': ' || u.value) AS shown
   FROM upstream u
-  SEMI JOIN differing d ON d.system = u.sheet_system AND d.entity = u.entity AND d.canonical_id = u.canonical_id
-    AND d.field = u.field
+  SEMI JOIN disagreeing x ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
+    AND u.field = x.field
   GROUP BY ALL
 )
 SELECT [{'entity': x.row_entity, 'system': x.system, 'source_id': x.row_id}] AS entities,
   coalesce(x.column_name, x.field) AS field, x.system AS owner,
-  CASE WHEN x.kind = 'money' THEN abs(CAST(x.norm AS DECIMAL(18,2)) - CAST(x.upstream_norm AS DECIMAL(18,2))) END AS money,
+  CASE WHEN x.kind = 'money' THEN abs(CAST(x.norm AS DECIMAL(18,2)) - CAST(u.upstream_norm AS DECIMAL(18,2))) END AS money,
   printf('%s %s, %s: the sheet says %s, %s', config.capital(x.row_entity), x.row_id, coalesce(x.column_name, x.field), x.value,
          array_to_string(u.shown, '; ')) AS title,
   {'sheet': x.value, 'upstream': u.shown} AS "values"
-FROM differing x JOIN shown u ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
+FROM disagreeing x JOIN measured u ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
   AND u.field = x.field

@@ -7,7 +7,7 @@
 --   the work was done, an invoice posted late to the ledger. Days are counted on the calendar, in
 --   the workspace's time zone.
 WITH handoffs AS (  -- from jobs to invoices
-  SELECT * FROM config.handoffs WHERE source_entity = 'job' AND target_entity = 'invoice' AND retired_on IS NULL
+  SELECT * FROM config.handoffs_in_use('job', 'invoice')
 ), invoiced AS (  -- finished jobs and their invoices by row: the rest of their columns are read for the late alone
   SELECT j.rowid AS job_row, i.rowid AS invoice_row, j.system, i.system AS to_system, j.completed_at, i.issued_at
   FROM records_job j JOIN records_invoice i ON i.job = j.canonical_id

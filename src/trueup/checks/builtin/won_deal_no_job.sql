@@ -5,7 +5,7 @@
 -- description: >
 --   A won deal that never became a job past the deal-to-job handoff's SLA: sold work nobody scheduled.
 WITH handoff AS (
-  SELECT * FROM config.handoffs WHERE source_entity = 'deal' AND target_entity = 'job' AND retired_on IS NULL
+  SELECT * FROM config.handoffs_in_use('deal', 'job')
   ORDER BY position LIMIT 1
 )
 SELECT [{'entity': 'deal', 'system': r.system, 'source_id': r.source_id, 'canonical_id': r.canonical_id}] AS entities,
