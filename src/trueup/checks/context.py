@@ -150,6 +150,9 @@ def write(
         f"CREATE OR REPLACE MACRO {SCHEMA}.handoffs_in_use(source, target) AS TABLE SELECT * FROM {SCHEMA}.handoffs"
         " WHERE source_entity = source AND target_entity = target AND retired_on IS NULL"
     )  # the declared handoffs from one entity to another that are not retired
+    con.execute(
+        f"CREATE OR REPLACE MACRO {SCHEMA}.arrived_late(started, arrived, sla) AS {arrived_late(con)}"
+    )
     staged = [e for e in ENTITIES if f"staged_{e}" in present]
     for name, sql in {"field_values": field_values_sql(ws, staged), **SHARED}.items():
         if needs is None or name in needs:
@@ -159,6 +162,43 @@ def write(
         _retired_matches(con, ws, staged)
     if needs is None or REPORTED_FIGURES in needs:  # else the report keeps reading the last run's
         con.execute(f"CREATE OR REPLACE TABLE {REPORTED_FIGURES} AS {RECOMPUTED}")
+
+
+DAY_US = 86_400_000_000
+# The window of time around `as_of` in which `arrived_late` knows how far apart the time zone's UTC
+# offsets are: from the zone's offset each day in it (an offset lasting less than a day, which no
+# time zone has had since 1970, could go unseen).
+LATE_WINDOW = ("INTERVAL 30 YEAR", "INTERVAL 10 YEAR")
+
+
+def arrived_late(con: duckdb.DuckDBPyConnection) -> str:
+    """The body of `config.arrived_late(started, arrived, sla)`, for the time zone the connection is
+    set to and the `as_of` in `config.settings`: `CAST(arrived AS DATE) > CAST(started AS DATE) +
+    sla`, `arrived` fell on a calendar day later than the day `started` did plus `sla`. The same
+    value for a fraction of the time: a calendar day is a cast through the time zone (ICU, ~50 ns a
+    timestamp), and most pairs are so far apart, or so close, in plain elapsed time that their days
+    cannot say otherwise. With day(t) = floor((t + offset(t)) / 1 day), the days apart k of two
+    instants e apart satisfy e/day - spread/day - 1 < k < e/day + spread/day + 1, where spread is
+    how far apart the zone's offsets can be (an hour where summer time is kept): e >= sla + 1 day
+    + spread is late, e <= whole days of sla - spread is not, and only the rest are cast. Instants
+    outside the window the spread was measured in, and SLAs in months, are always cast."""
+    low, high = LATE_WINDOW
+    lo, hi, spread = con.execute(
+        "SELECT epoch_us(min(t)), epoch_us(max(t)), 1000000 * (max(o) - min(o)) FROM (SELECT t,"
+        f" date_part('timezone', t) AS o FROM config.settings, generate_series(as_of - {low}, as_of + {high},"
+        " INTERVAL 1 DAY) g(t))"
+    ).fetchall()[0]
+    elapsed = "(epoch_us(arrived) - epoch_us(started))"
+    sla_us = "CAST(epoch(sla) * 1000000 AS BIGINT)"
+    whole_days = f"CAST(floor(epoch(sla) / 86400) AS BIGINT) * {DAY_US}"
+    exact = "CAST(arrived AS DATE) > CAST(started AS DATE) + sla"
+    return (
+        f"CASE WHEN epoch_us(started) BETWEEN {lo} AND {hi} AND epoch_us(arrived) BETWEEN {lo} AND {hi}"
+        f" AND datepart('month', sla) = 0 AND datepart('year', sla) = 0 THEN CASE"
+        f" WHEN {elapsed} >= {sla_us} + {DAY_US + spread} THEN true"
+        f" WHEN {elapsed} <= {whole_days} - {spread} THEN false ELSE {exact} END"
+        f" ELSE {exact} END"
+    )
 
 
 REPORTED_FIGURES = "reported_figures"  # kept for the report: each reported figure beside the recomputed one

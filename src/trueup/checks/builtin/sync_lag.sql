@@ -20,13 +20,13 @@ WITH handoffs AS (  -- from jobs to invoices
     i.issued_at AS arrived, i.amount AS money
   FROM invoiced x JOIN handoffs h ON h.from_system = x.system AND h.to_system = x.to_system
   JOIN records_job j ON j.rowid = x.job_row JOIN records_invoice i ON i.rowid = x.invoice_row
-  WHERE CAST(x.issued_at AS DATE) > CAST(x.completed_at AS DATE) + h.sla
+  WHERE config.arrived_late(x.completed_at, x.issued_at, h.sla)
   UNION ALL
   SELECT c.handoff, h.owner, h.to_system, h.sla, 'invoice', h.from_system, c.source_id, c.canonical_id,
     coalesce(c.number, c.source_id), ' issued', c.issued_at, 'posted', h.to_system, c.copy_id, c.canonical_id,
     coalesce(c.copy_posted_at, c.copy_issued_at), c.amount
   FROM invoice_copies c JOIN config.handoffs h ON h.id = c.handoff
-  WHERE c.copy_id IS NOT NULL AND CAST(coalesce(c.copy_posted_at, c.copy_issued_at) AS DATE) > CAST(c.issued_at AS DATE) + h.sla
+  WHERE c.copy_id IS NOT NULL AND config.arrived_late(c.issued_at, coalesce(c.copy_posted_at, c.copy_issued_at), h.sla)
 )
 SELECT [{'entity': entity, 'system': system, 'source_id': source_id, 'canonical_id': canonical_id},
         {'entity': 'invoice', 'system': to_system, 'source_id': to_id, 'canonical_id': to_canonical}] AS entities,
