@@ -1,26 +1,28 @@
-"""What `trueup.checks.context` gives checks besides tables: `config.arrived_late` says what the
-calendar-day comparison it stands for says, in any time zone, for any SLA."""
+"""What `trueup.checks.context` gives checks besides tables: `config.local_date(x)` is the calendar
+day `CAST(x AS DATE)` gives, in any time zone, for any instant."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trueup.checks.context import arrived_late
+from trueup.checks.context import local_date
 
 AS_OF = datetime(2026, 11, 1, 12, tzinfo=UTC)
-# Summer time of an hour, of half an hour (Lord Howe), none, and Samoa, which skipped a whole day
-# at the end of 2011 (its offsets in the window are 25 hours apart).
-ZONES = ["America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Apia", "UTC"]
-# Instants around summer time changes and Samoa's skipped day, inside the window and far outside it.
+# Summer time of an hour, of half an hour (Lord Howe), none (Kolkata, UTC), Samoa, which skipped
+# a whole day at the end of 2011, and Casablanca, whose summer time stops for Ramadan.
+ZONES = ["America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Apia", "Africa/Casablanca", "UTC"]
+# Around summer time changes and Samoa's skipped day, inside the window (1996-2036) and outside it.
 AROUND = [
-    datetime(2026, 3, 8, 6, tzinfo=UTC), datetime(2025, 11, 2, 5, tzinfo=UTC), datetime(2011, 12, 29, 10, tzinfo=UTC),
-    datetime(2026, 4, 5, 15, tzinfo=UTC), AS_OF, datetime(1950, 6, 1, tzinfo=UTC), datetime(2090, 1, 1, tzinfo=UTC),
+    datetime(2026, 3, 8, 7, tzinfo=UTC), datetime(2025, 11, 2, 6, tzinfo=UTC), datetime(2011, 12, 30, 10, tzinfo=UTC),
+    datetime(2026, 4, 5, 15, tzinfo=UTC), datetime(2024, 3, 10, 2, tzinfo=UTC), AS_OF,
+    datetime(1996, 11, 2, tzinfo=UTC), datetime(1950, 6, 1, tzinfo=UTC), datetime(1969, 12, 31, 20, tzinfo=UTC),
+    datetime(2036, 10, 31, tzinfo=UTC), datetime(2090, 1, 1, tzinfo=UTC),
 ]  # fmt: skip
-MICROS_A_DAY = 86_400_000_000
 
 
 def _connect(zone: str) -> duckdb.DuckDBPyConnection:
@@ -28,56 +30,42 @@ def _connect(zone: str) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = ?", [zone])
     con.execute("CREATE SCHEMA config")
     con.execute("CREATE TABLE config.settings AS SELECT ?::TIMESTAMPTZ AS as_of", [AS_OF])
-    con.execute(f"CREATE MACRO config.arrived_late(started, arrived, sla) AS {arrived_late(con)}")
+    con.execute(f"CREATE MACRO config.local_date(x) AS {local_date(con)}")
     return con
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    zone=st.sampled_from(ZONES),
-    around=st.sampled_from(AROUND),
-    shift=st.integers(-3 * MICROS_A_DAY, 3 * MICROS_A_DAY),
-    at_midnight=st.sampled_from([None, 0, -1]),
-    sla=st.one_of(
-        st.integers(-2, 9).map(lambda d: f"to_days({d})"),
-        st.integers(-50, 250).map(lambda h: f"to_hours({h}) + INTERVAL 17 SECOND"),
-        st.sampled_from(["INTERVAL 1 MONTH", "INTERVAL 1 YEAR", "NULL::INTERVAL"]),
-    ),
-)
-def test_arrived_late_is_the_calendar_day_comparison(
-    zone: str, around: datetime, shift: int, at_midnight: int | None, sla: str
-) -> None:
-    """Every arrival from five days before to twelve after a start, 17 minutes and 3 seconds apart,
-    and those a microsecond either side of whole days and half hours from it (where the band's
-    edges lie: spreads are whole half hours), and none, is judged as the casts judge it; the start
-    anywhere, or at a local midnight or a microsecond before, where the band is tight."""
-    con = _connect(zone)
-    started = around + timedelta(microseconds=shift)
-    if at_midnight is not None:
-        midnight = con.execute("SELECT date_trunc('day', ?::TIMESTAMPTZ)", [started]).fetchone()
-        assert midnight is not None
-        started = midnight[0] + timedelta(microseconds=at_midnight)
-    differ = con.execute(
-        f"""
-        WITH pairs AS (
-          SELECT ?::TIMESTAMPTZ AS started, a AS arrived, {sla} AS sla
-          FROM generate_series(?::TIMESTAMPTZ - INTERVAL 5 DAY, ?::TIMESTAMPTZ + INTERVAL 12 DAY,
-                               INTERVAL 17 MINUTE + INTERVAL 3 SECOND) g(a)
+@pytest.fixture(scope="module")
+def zones() -> dict[str, duckdb.DuckDBPyConnection]:
+    return {zone: _connect(zone) for zone in ZONES}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(zone=st.sampled_from(ZONES), around=st.sampled_from(AROUND), shift=st.integers(-3 * 86_400, 3 * 86_400))
+def test_local_date_is_the_cast(zones: dict[str, duckdb.DuckDBPyConnection], zone: str, around: datetime,
+                                shift: int) -> None:  # fmt: skip
+    """Every instant from two days before to two days after a moment, a minute and 7 seconds
+    apart, and a microsecond either side of each whole quarter hour (where days begin), and none,
+    has the day the cast gives."""
+    start = around + timedelta(seconds=shift)
+    counted = zones[zone].execute(
+        """
+        WITH instants AS (
+          SELECT t FROM generate_series(?::TIMESTAMPTZ - INTERVAL 2 DAY, ?::TIMESTAMPTZ + INTERVAL 2 DAY,
+                                        INTERVAL 67 SECOND) g(t)
           UNION ALL
-          SELECT ?::TIMESTAMPTZ, ?::TIMESTAMPTZ + to_microseconds(d * {MICROS_A_DAY} + h * 1800000000 + us), {sla}
-          FROM range(-2, 13) d(d), range(-3, 4) h(h), range(-1, 2) u(us)
-          UNION ALL SELECT NULL, ?::TIMESTAMPTZ, {sla} UNION ALL SELECT ?::TIMESTAMPTZ, NULL, {sla}
+          SELECT time_bucket(INTERVAL 15 MINUTE, ?::TIMESTAMPTZ) + to_minutes(15 * q) + to_microseconds(us)
+          FROM range(-200, 200) a(q), range(-1, 2) b(us)
+          UNION ALL SELECT NULL
         )
-        SELECT count(*), count(*) FILTER (WHERE config.arrived_late(started, arrived, sla)
-                                          IS DISTINCT FROM (CAST(arrived AS DATE) > CAST(started AS DATE) + sla))
-        FROM pairs
+        SELECT count(*), count(*) FILTER (WHERE config.local_date(t) IS DISTINCT FROM CAST(t AS DATE)) FROM instants
         """,
-        [started] * 7,
+        [start, start, start],
     ).fetchone()
-    assert differ is not None and differ[0] > 1400 and differ[1] == 0
+    assert counted is not None and counted[0] > 6000 and counted[1] == 0
 
 
-def test_the_spread_of_a_zones_offsets_is_measured() -> None:
-    """Where offsets never change, no pair is cast; Samoa's skipped day widens the band to 25 hours."""
-    assert "+ 86400000000 THEN true" in arrived_late(_connect("Asia/Kolkata"))
-    assert f"+ {MICROS_A_DAY + 25 * 3_600_000_000} THEN true" in arrived_late(_connect("Pacific/Apia"))
+def test_most_days_need_no_cast(zones: dict[str, duckdb.DuckDBPyConnection]) -> None:
+    """Each zone's days in the window are told by a few bits each: one offset in Kolkata, two in New
+    York, and its two days a year the clocks change are cast."""
+    assert "list_extract([19800000000]," in local_date(zones["Asia/Kolkata"])
+    assert "list_extract([-18000000000, -14400000000]," in local_date(zones["America/New_York"])

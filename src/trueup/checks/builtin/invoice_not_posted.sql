@@ -9,9 +9,9 @@ SELECT [{'entity': 'invoice', 'system': h.from_system, 'source_id': a.source_id,
     AS entities,
   a.amount AS money, coalesce(h.owner, h.to_system) AS owner, a.handoff,
   printf('Invoice %s (%s) issued %s in %s is not in %s after %d days (SLA %s)', coalesce(a.number, a.source_id),
-         config.money_text(a.amount), strftime(a.issued_at, '%Y-%m-%d'), h.from_system, h.to_system,
+         config.money_text(a.amount), config.local_date(a.issued_at), h.from_system, h.to_system,
          date_diff('day', a.issued_at, s.as_of), h.sla) AS title,
   {'status': a.status, 'issued_at': a.issued_at, 'amount': a.amount} AS "values"
 FROM invoice_copies a JOIN config.handoffs h ON h.id = a.handoff CROSS JOIN config.settings s
 WHERE a.copy_id IS NULL AND coalesce(a.state, '') NOT IN ('draft', 'cancelled')
-  AND CAST(a.issued_at AS DATE) + coalesce(h.sla, INTERVAL 1 DAY) < s.as_of
+  AND config.local_date(a.issued_at) + coalesce(h.sla, INTERVAL 1 DAY) < s.as_of

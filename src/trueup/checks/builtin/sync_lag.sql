@@ -8,8 +8,9 @@
 --   the workspace's time zone.
 WITH handoffs AS (  -- from jobs to invoices
   SELECT * FROM config.handoffs_in_use('job', 'invoice')
-), invoiced AS (  -- finished jobs and their invoices by row: the rest of their columns are read for the late alone
-  SELECT j.rowid AS job_row, i.rowid AS invoice_row, j.system, i.system AS to_system, j.completed_at, i.issued_at
+), invoiced AS (  -- finished jobs and their invoices by row and calendar day: the rest is read for the late alone
+  SELECT j.rowid AS job_row, i.rowid AS invoice_row, j.system, i.system AS to_system,
+    config.local_date(j.completed_at) AS started_on, config.local_date(i.issued_at) AS arrived_on
   FROM records_job j JOIN records_invoice i ON i.job = j.canonical_id
   WHERE j.system IN (SELECT from_system FROM handoffs) AND i.system IN (SELECT to_system FROM handoffs)
     AND j.state IN ('completed', 'invoice_ready', 'closed')
@@ -20,19 +21,22 @@ WITH handoffs AS (  -- from jobs to invoices
     i.issued_at AS arrived, i.amount AS money
   FROM invoiced x JOIN handoffs h ON h.from_system = x.system AND h.to_system = x.to_system
   JOIN records_job j ON j.rowid = x.job_row JOIN records_invoice i ON i.rowid = x.invoice_row
-  WHERE config.arrived_late(x.completed_at, x.issued_at, h.sla)
+  WHERE x.arrived_on > x.started_on + h.sla
   UNION ALL
   SELECT c.handoff, h.owner, h.to_system, h.sla, 'invoice', h.from_system, c.source_id, c.canonical_id,
     coalesce(c.number, c.source_id), ' issued', c.issued_at, 'posted', h.to_system, c.copy_id, c.canonical_id,
     coalesce(c.copy_posted_at, c.copy_issued_at), c.amount
-  FROM invoice_copies c JOIN config.handoffs h ON h.id = c.handoff
-  WHERE c.copy_id IS NOT NULL AND config.arrived_late(c.issued_at, coalesce(c.copy_posted_at, c.copy_issued_at), h.sla)
+  FROM (SELECT *, config.local_date(issued_at) AS started_on,
+          config.local_date(coalesce(copy_posted_at, copy_issued_at)) AS arrived_on
+        FROM invoice_copies WHERE copy_id IS NOT NULL) c
+  JOIN config.handoffs h ON h.id = c.handoff
+  WHERE c.arrived_on > c.started_on + h.sla
 )
 SELECT [{'entity': entity, 'system': system, 'source_id': source_id, 'canonical_id': canonical_id},
         {'entity': 'invoice', 'system': to_system, 'source_id': to_id, 'canonical_id': to_canonical}] AS entities,
   money, coalesce(owner, fixer) AS owner, handoff,
   printf('%s: %s %s%s %s, %s %s, %d days later (SLA %s)', handoff, entity, number, happened,
-         strftime(started, '%Y-%m-%d'), verb, strftime(arrived, '%Y-%m-%d'),
-         date_diff('day', CAST(started AS DATE), CAST(arrived AS DATE)), sla) AS title,
+         config.local_date(started), verb, config.local_date(arrived),
+         config.local_date(arrived) - config.local_date(started), sla) AS title,
   {'from': started, 'to': arrived} AS "values"
 FROM late
