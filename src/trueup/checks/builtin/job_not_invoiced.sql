@@ -9,7 +9,7 @@
 WITH handoff AS (
   SELECT * FROM config.handoffs_in_use('job', 'invoice')
   ORDER BY position LIMIT 1
-), unbilled AS MATERIALIZED (  -- the late, uninvoiced jobs first; their records and titles after, for those alone
+), unbilled AS (  -- the late, uninvoiced jobs first; their records and titles after, for those alone
   SELECT j.*, h.id AS handoff, coalesce(h.owner, h.to_system, 'billing') AS owner, h.from_system, h.sla, s.as_of
   FROM job j ANTI JOIN invoice i ON i.job = j.canonical_id  -- (NOT EXISTS compared ids NULL-safely: slower)
   CROSS JOIN config.settings s LEFT JOIN handoff h ON true
