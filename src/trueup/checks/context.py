@@ -258,11 +258,12 @@ LEFT JOIN records_invoice b ON b.canonical_id = a.canonical_id AND b.system = h.
 """
 
 
-# For each handoff that carries payments back to the system that issued the invoice: per invoice,
-# what the paying system took, and whether the other one shows it: it must count as paid as much
-# of its own amount as the payments cover (its amount less its open balance). And whether the
-# handoff stalled: every payment since the last one that arrived (that day included: ledgers often
-# keep only the date) is missing, for longer than the SLA.
+# For each handoff that carries payments back to the system that issued the invoice: the invoices
+# the other one does not show as paid, each with what the paying system took (the other must count
+# as paid as much of its own amount as the payments cover: its amount less its open balance), and
+# whether the handoff stalled: every payment since the last one that arrived (that day included:
+# ledgers often keep only the date) is missing, for longer than the SLA. The invoices it does show
+# are judged and left out: no check reads them, and they were 97% of the rows (0.26 s on `large`).
 PAYMENT_REFLECTION = """
 WITH paid AS (
   SELECT h.id AS handoff, h.owner, h.from_system AS paid_system, h.to_system AS billed_system,
@@ -297,6 +298,7 @@ SELECT j.*, l.stalled_since,
   coalesce(NOT j.reflected_ok AND j.last_paid_at >= l.stalled_since AND j.as_of - l.stalled_since > j.sla
            AND late.missing >= 2, false) AS stalled
 FROM judged j LEFT JOIN last_ok l USING (handoff) LEFT JOIN late USING (handoff)
+WHERE NOT j.reflected_ok
 """
 
 
