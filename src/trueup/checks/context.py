@@ -216,24 +216,24 @@ WITH periods AS (
   FROM config.reported r
 ), recomputed AS (
   SELECT p.*, CASE
-    WHEN p.metric = 'collected' THEN (SELECT sum(amount) FROM payment WHERE CAST(paid_at AS DATE) >= p.since
-                                        AND CAST(paid_at AS DATE) < p.since + p.span)
+    WHEN p.metric = 'collected' THEN (SELECT sum(amount) FROM payment WHERE config.local_date(paid_at) >= p.since
+                                        AND config.local_date(paid_at) < p.since + p.span)
     WHEN p.metric = 'jobs_completed' THEN (SELECT count(*) FROM job WHERE state IN ('completed', 'invoice_ready', 'closed')
-                                        AND CAST(completed_at AS DATE) >= p.since AND CAST(completed_at AS DATE) < p.since + p.span)
+                                        AND config.local_date(completed_at) >= p.since AND config.local_date(completed_at) < p.since + p.span)
     ELSE (SELECT sum(i.amount) FROM invoice i LEFT JOIN (SELECT invoice, max(paid_at) AS paid_at FROM payment GROUP BY 1) pay
             ON pay.invoice = i.canonical_id
           WHERE coalesce(i.state, '') NOT IN ('draft', 'cancelled')
-            AND CAST(CASE coalesce(p.basis, 'issued') WHEN 'posted' THEN i.posted_at WHEN 'paid' THEN pay.paid_at
-                     ELSE i.issued_at END AS DATE) >= p.since
-            AND CAST(CASE coalesce(p.basis, 'issued') WHEN 'posted' THEN i.posted_at WHEN 'paid' THEN pay.paid_at
-                     ELSE i.issued_at END AS DATE) < p.since + p.span)
+            AND config.local_date(CASE coalesce(p.basis, 'issued') WHEN 'posted' THEN i.posted_at WHEN 'paid' THEN pay.paid_at
+                     ELSE i.issued_at END) >= p.since
+            AND config.local_date(CASE coalesce(p.basis, 'issued') WHEN 'posted' THEN i.posted_at WHEN 'paid' THEN pay.paid_at
+                     ELSE i.issued_at END) < p.since + p.span)
     END AS truth
   FROM periods p
 ), explained AS (  -- what the source spreadsheet's own invoice rows add up to in the period
   SELECT r.metric, r.period, sum(i.amount) AS sheet_total FROM recomputed r
   JOIN config.systems s ON s.system = r.source AND s.kind = 'spreadsheet'
-  JOIN records_invoice i ON i.system = r.source AND CAST(i.issued_at AS DATE) >= r.since
-    AND CAST(i.issued_at AS DATE) < r.since + r.span
+  JOIN records_invoice i ON i.system = r.source AND config.local_date(i.issued_at) >= r.since
+    AND config.local_date(i.issued_at) < r.since + r.span
   WHERE r.metric IN ('revenue', 'invoiced')
   GROUP BY ALL
 )
