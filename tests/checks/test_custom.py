@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -113,3 +114,35 @@ def test_field_values_hold_what_two_systems_can_disagree_on(example: Path) -> No
     assert found("held_by_one") == []
     shared = found("held_by_two")
     assert shared and all(f["entities"][0]["canonical_id"] for f in shared)
+
+
+ONE_KEEPER = """\
+-- name: {name}
+-- category: source_of_truth_conflict
+-- severity: info
+SELECT [{{'entity': v.entity, 'system': v.system, 'source_id': v.source_id}}] AS entities, v.field AS field
+FROM field_values v
+JOIN (SELECT entity, field, count(DISTINCT system) AS keepers FROM config.mappings GROUP BY ALL) m
+  ON m.entity = v.entity AND m.field = v.field
+WHERE m.keepers {kept}
+"""
+
+
+def test_field_values_hold_the_fields_two_systems_map(example: Path) -> None:
+    """A field only one of an entity's systems maps has nothing to disagree with: `field_values`
+    leaves it out (the example maps some such fields)."""
+    assert runner.invoke(app, ["run", "-w", str(example)]).exit_code == 0
+    with duckdb.connect(str(example / ".trueup" / "warehouse.duckdb"), read_only=True) as con:
+        single = con.execute(
+            "SELECT count(*) FROM (SELECT entity, field FROM config.mappings GROUP BY ALL HAVING count(*) = 1)"
+        ).fetchone()
+    assert single is not None and single[0] > 0
+    (example / "checks").mkdir()
+    for name, kept in (("one_keeper", "< 2"), ("two_keepers", ">= 2")):
+        (example / "checks" / f"{name}.sql").write_text(ONE_KEEPER.format(name=name, kept=kept))
+    assert runner.invoke(app, ["run", "-w", str(example), "--step", "check"]).exit_code == 0
+
+    def found(check: str) -> list[dict]:  # type: ignore[type-arg]
+        return json.loads(runner.invoke(app, ["findings", "-w", str(example), "--json", "--check", check]).output)
+
+    assert found("one_keeper") == [] and found("two_keepers")

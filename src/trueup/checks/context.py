@@ -342,29 +342,38 @@ def field_values_sql(ws: Config, entities: list[str]) -> str:
     where systems can disagree. Descriptive fields (names, emails, phones, addresses, text, extra
     fields) of those records; amounts, times and statuses only of the records a spreadsheet row
     stands for, the one place they are compared cell by cell (the job-to-cash checks compare them
-    in their own joins). Not references: as exported, each is an id of the system it points into,
-    comparable across systems only as the canonical ids the `records_*` tables hold (they were a
-    quarter of the rows on `large`, and no check read them). Each entity's records are joined to
-    their canonical ids once."""
+    in their own joins). Only the fields two or more of the entity's systems map (for amounts,
+    times and statuses, a spreadsheet among them): a field one system keeps has nothing to
+    disagree with (a sixth of the rows on `large`). Not references: as exported, each is an id of
+    the system it points into, comparable across systems only as the canonical ids the `records_*`
+    tables hold (they were a quarter of the rows on `large`, and no check read them). Each
+    entity's records are joined to their canonical ids once."""
     sheets = [n for n, s in ws.systems.items() if s.kind == "spreadsheet"]
     parts = []
     for entity in entities:
         if len(ws.entities.get(entity, {})) < 2:
             continue  # one system holds this entity: nothing to compare
-        mappings = ws.entities.get(entity, {}).values()
-        mapped = {f for m in mappings for f in m.fields}
-        sheet_mapped = any(n in ws.entities.get(entity, {}) for n in sheets)
+        systems = ws.entities.get(entity, {})
+        keepers: dict[str, set[str]] = {}  # field -> the systems that map it
+        extras: dict[str, set[str]] = {}
+        for system, mapping in systems.items():
+            for name in mapping.fields:
+                keepers.setdefault(name, set()).add(system)
+            for name in mapping.extra:
+                extras.setdefault(name, set()).add(system)
         selects = []
         for field, kind in ENTITIES[entity].fields.items():
-            if field not in mapped or kind is Kind.REFERENCE or (kind in SHEET_ONLY and not sheet_mapped):
+            kept = keepers.get(field, set())
+            if len(kept) < 2 or kind is Kind.REFERENCE or (kind in SHEET_ONLY and not kept & set(sheets)):
                 continue
             norm = NORMAL_FORMS.get(kind, STAGED_TEXT_FORM).format(f=field)  # fields are identifiers
             shown = "copy" if (entity, field) in COPIES else str(kind)
             where = " AND s.in_sheet" if kind in SHEET_ONLY else ""
             selects.append(_values_part(field, shown, f"CAST(s.{ident(field)} AS VARCHAR)", norm) + where)
-        for field in sorted({f for m in mappings for f in m.extra}):
+        for field in sorted(f for f, kept in extras.items() if len(kept) >= 2):
             value = f"json_extract_string(s.extra, {literal('$.' + json_key(field))})"
             selects.append(_values_part(field, "extra", value, TEXT_FORM.format(v=value)))
+        sheet_mapped = any(n in systems for n in sheets)
         if not selects:
             continue
         in_sheet = (
