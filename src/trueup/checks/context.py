@@ -376,16 +376,23 @@ def field_values_sql(ws: Config, entities: list[str]) -> str:
         sheet_mapped = any(n in systems for n in sheets)
         if not selects:
             continue
+        listed = ", ".join(literal(n) for n in sheets)
         in_sheet = (
             f"c.canonical_id IN (SELECT canonical_id FROM clusters WHERE entity = {literal(entity)}"
-            f" AND system IN ({', '.join(literal(n) for n in sheets)}))"
+            f" AND system IN ({listed}))"
             if sheet_mapped
             else "false"
         )
-        shared = (
-            f"SELECT canonical_id FROM clusters WHERE entity = {literal(entity)}"
-            " GROUP BY canonical_id HAVING min(system) <> max(system)"
-        )
+        # Held by two or more systems: the golden record names the systems it is built from (not
+        # spreadsheets); a record a spreadsheet holds is counted among its cluster's few records
+        # (grouping every record of the entity by its canonical id cost more than the rest).
+        shared = f"SELECT canonical_id FROM {ident(entity)} WHERE len(systems) >= 2"
+        if sheet_mapped:
+            shared += (
+                f" UNION ALL SELECT canonical_id FROM clusters WHERE entity = {literal(entity)} AND canonical_id IN"
+                f" (SELECT canonical_id FROM clusters WHERE entity = {literal(entity)} AND system IN ({listed}))"
+                " GROUP BY canonical_id HAVING min(system) <> max(system)"
+            )
         parts.append(
             f"(WITH s AS MATERIALIZED (SELECT c.canonical_id, {in_sheet} AS in_sheet, t.* FROM staged_{entity} t"
             f" JOIN clusters c ON c.entity = {literal(entity)} AND c.system = t.system AND c.source_id = t.source_id"
