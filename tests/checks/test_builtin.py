@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.checks.company import EXPECTED, files, inv, job, write
+from trueup.checks import context
 from trueup.checks.registry import builtin_checks
 from trueup.cli.app import app
 
@@ -165,3 +166,28 @@ def test_a_source_that_stopped_changing_is_found(tmp_path: Path) -> None:
         runner.invoke(app, ["findings", "-w", str(tmp_path), "--json", "--check", "load_stalled"]).output
     )
     assert [_records(f) for f in listed] == [{("table", "billing", "invoices")}]
+
+
+def _blank(csv: str, column: str, rows: slice) -> str:
+    """A CSV export (of unquoted cells) with one column emptied on some of its rows."""
+    header, *lines = csv.splitlines()
+    at = header.split(",").index(column)
+    for n in range(len(lines))[rows]:
+        cells = lines[n].split(",")
+        lines[n] = ",".join(c if i != at else "" for i, c in enumerate(cells))
+    return "\n".join([header, *lines]) + "\n"
+
+
+def test_a_field_filled_past_a_systems_first_records_is_not_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a mapped field is empty is asked of each system's first records, and only a field
+    none of them fills is counted over all: the CRM's phone, blank until its fourth contact, is
+    filled; dispatch's, blank on every client, is empty (here the first record alone is asked)."""
+    monkeypatch.setattr(context, "SAMPLE", 1)
+    content = files()
+    content["crm/contacts.csv"] = _blank(content["crm/contacts.csv"], "phone", slice(0, 3))
+    content["dispatch/clients.csv"] = _blank(content["dispatch/clients.csv"], "phone", slice(None))
+    empty = [f["title"] for f in _run(tmp_path, content) if f["check"] == "always_empty_column"]
+    assert any(t.startswith("dispatch customer.phone") for t in empty), empty
+    assert not any(t.startswith("crm customer.phone") for t in empty), empty

@@ -155,7 +155,7 @@ def write(
     for name, sql in {"field_values": field_values_sql(ws, staged), **SHARED}.items():
         if needs is None or name in needs:
             _materialise(con, name, sql)
-    _field_fill(con, ws, staged)
+    _empty_fields(con, ws, staged)
     if needs is None or "retired_matches" in needs:
         _retired_matches(con, ws, staged)
     if needs is None or REPORTED_FIGURES in needs:  # else the report keeps reading the last run's
@@ -406,28 +406,46 @@ def field_values_sql(ws: Config, entities: list[str]) -> str:
     return " UNION ALL ".join(parts)
 
 
-def _field_fill(con: duckdb.DuckDBPyConnection, ws: Config, entities: list[str]) -> None:
-    """How many records of each system fill each mapped field: `config.field_fill`."""
+SAMPLE = 2048  # records of each system a mapped field is first looked for in
+
+
+def _empty_fields(con: duckdb.DuckDBPyConnection, ws: Config, entities: list[str]) -> None:
+    """The mapped fields a system leaves empty on every one of its records, with how many it has:
+    `config.empty_fields`. A field is looked for in a system's first records, and only those none
+    of them fills are counted over all: counting every value of every mapped field read as much
+    of the warehouse as the job-to-cash checks together (75 MB on `large`)."""
     rows: list[tuple[object, ...]] = []
     for entity in entities:
-        fields = [
-            f
-            for f in ENTITIES[entity].fields
-            if any(f in m.fields for m in ws.entities.get(entity, {}).values())
-        ]
-        if not fields:
+        table = f"staged_{entity}"
+        mapped = {
+            system: [f for f in ENTITIES[entity].fields if f in mapping.fields]
+            for system, mapping in ws.entities.get(entity, {}).items()
+        }
+        records = dict(con.execute(f"SELECT system, count(*) FROM {table} GROUP BY system").fetchall())
+        held = [s for s in records if mapped.get(s)]
+        if not held:
             continue
-        counts = ", ".join(f"count({ident(f)})" for f in fields)
-        for system, records, *filled in con.execute(
-            f"SELECT system, count(*), {counts} FROM staged_{entity} GROUP BY system"
-        ).fetchall():
-            rows += [(entity, system, f, n, records) for f, n in zip(fields, filled, strict=True)]
-    _table(
-        con,
-        "field_fill",
-        "entity VARCHAR, system VARCHAR, field VARCHAR, filled BIGINT, records BIGINT",
-        rows,
-    )
+        samples = " UNION ALL ".join(
+            f"SELECT {literal(s)}, [{', '.join(f'count({ident(f)})' for f in mapped[s])}]"
+            f" FROM (SELECT * FROM {table} WHERE system = {literal(s)} LIMIT {SAMPLE})"
+            for s in held
+        )
+        unseen = [
+            (system, field)
+            for system, filled in con.execute(samples).fetchall()
+            for field, n in zip(mapped[system], filled, strict=True)
+            if n == 0
+        ]
+        if not unseen:
+            continue
+        everywhere = ", ".join(f"count({ident(f)}) FILTER (WHERE system = {literal(s)})" for s, f in unseen)
+        filled_anywhere = con.execute(f"SELECT {everywhere} FROM {table}").fetchall()[0]
+        rows += [
+            (entity, system, field, records[system])
+            for (system, field), n in zip(unseen, filled_anywhere, strict=True)
+            if n == 0
+        ]
+    _table(con, "empty_fields", "entity VARCHAR, system VARCHAR, field VARCHAR, records BIGINT", rows)
 
 
 def json_key(name: str) -> str:

@@ -9,5 +9,5 @@ SELECT [{'entity': m.entity, 'system': m.system, 'source_id': NULL::VARCHAR}] AS
   m.entity || ':' || m.system AS key, m.system AS owner,
   printf('%s %s.%s is mapped to %s, which is empty on all %d records', m.system, m.entity, m.field, m.expr,
          f.records) AS title
-FROM config.mappings m JOIN config.field_fill f ON f.entity = m.entity AND f.system = m.system AND f.field = m.field
-WHERE f.filled = 0 AND f.records > 0 AND NOT m.extra
+FROM config.mappings m JOIN config.empty_fields f ON f.entity = m.entity AND f.system = m.system AND f.field = m.field
+WHERE NOT m.extra
