@@ -8,10 +8,9 @@
 --   Each side is compared as its system exported it, rounded to the cent.
 WITH handoffs AS (  -- from jobs to invoices
   SELECT * FROM config.handoffs_in_use('job', 'invoice')
-), copied AS (
-  SELECT handoff, canonical_id, source_id AS id_a, number, copy_id AS id_b, canonical_id AS canonical_b,
-    amount AS exact_a, copy_amount AS exact_b
-  FROM invoice_copies WHERE copy_id IS NOT NULL
+), copied AS (  -- an invoice and its copy by row: their ids and numbers are read for those apart alone
+  SELECT handoff, invoice_row, copy_row, amount AS exact_a, copy_amount AS exact_b
+  FROM invoice_copies WHERE copy_row IS NOT NULL
 ), invoiced AS (  -- what each system a job's handoff leads to invoiced for the job
   SELECT i.job AS canonical_id, i.system, sum(i.amount) AS amount
   FROM records_invoice i
@@ -32,6 +31,14 @@ WITH handoffs AS (  -- from jobs to invoices
   -- (amounts exactly equal are never apart: rounded to the cent only those that differ at all)
   SELECT p.*, round(exact_a, 2) AS amount_a, round(exact_b, 2) AS amount_b FROM pairs p CROSS JOIN config.settings s
   WHERE exact_a <> exact_b AND abs(round(exact_a, 2) - round(exact_b, 2)) > greatest(s.tolerance, 0.005)
+), copy_rows AS (  -- the invoices apart from their copies, and the copies, read once
+  SELECT rowid AS row, source_id, number, canonical_id FROM records_invoice
+  WHERE rowid IN (SELECT invoice_row FROM apart UNION ALL SELECT copy_row FROM apart)
+), named AS (
+  SELECT a.* REPLACE (coalesce(a.canonical_id, x.canonical_id) AS canonical_id, coalesce(a.id_a, x.source_id) AS id_a,
+                      coalesce(a.number, x.number) AS number),
+    y.source_id AS id_b, y.canonical_id AS canonical_b
+  FROM apart a LEFT JOIN copy_rows x ON x.row = a.invoice_row LEFT JOIN copy_rows y ON y.row = a.copy_row
 ), listed AS (  -- a job's invoices, for the jobs whose amounts differ
   SELECT x.canonical_id, x.sys_b, list({'entity': 'invoice', 'system': i.system, 'source_id': i.source_id,
                                         'canonical_id': i.canonical_id} ORDER BY i.source_id) AS invoices
@@ -51,4 +58,4 @@ SELECT CASE a.kind
          coalesce(a.number, a.id_a), a.sys_a, config.money_text(a.amount_a), a.sys_b, config.money_text(a.amount_b),
          config.money_text(abs(a.amount_a - a.amount_b))) AS title,
   map([a.sys_a, a.sys_b], [a.amount_a, a.amount_b]) AS "values"
-FROM apart a LEFT JOIN listed l ON a.kind = 'job' AND l.canonical_id = a.canonical_id AND l.sys_b = a.sys_b
+FROM named a LEFT JOIN listed l ON a.kind = 'job' AND l.canonical_id = a.canonical_id AND l.sys_b = a.sys_b

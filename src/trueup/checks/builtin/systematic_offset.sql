@@ -7,12 +7,15 @@
 --   (the copy carries the tax twice, or none of it): a tax setting in the receiving system, not a
 --   series of separate mistakes.
 WITH pairs AS (
-  SELECT c.handoff, h.to_system AS system, c.copy_id AS source_id, c.canonical_id,
-    round(c.copy_amount - c.amount, 2) AS delta, round(c.tax, 2) AS tax, c.copy_issued_at AS issued_at
-  FROM invoice_copies c JOIN config.handoffs h ON h.id = c.handoff WHERE c.copy_id IS NOT NULL AND c.tax > 0
-), patterned AS (
+  SELECT c.handoff, h.to_system AS system, c.copy_row, round(c.copy_amount - c.amount, 2) AS delta,
+    round(c.tax, 2) AS tax, c.copy_issued_at AS issued_at
+  FROM invoice_copies c JOIN config.handoffs h ON h.id = c.handoff WHERE c.copy_row IS NOT NULL AND c.tax > 0
+), ruled AS (
   SELECT *, CASE WHEN delta = tax THEN 'carries its tax twice' WHEN delta = -tax THEN 'carries no tax' END AS rule
   FROM pairs
+), patterned AS (  -- the copies' ids, read for those a rule explains alone
+  SELECT r.*, i.source_id, i.canonical_id FROM ruled r JOIN records_invoice i ON i.rowid = r.copy_row
+  WHERE r.rule IS NOT NULL
 )
 SELECT list({'entity': 'invoice', 'system': system, 'source_id': source_id, 'canonical_id': canonical_id} ORDER BY source_id)
     AS entities,
