@@ -395,9 +395,10 @@ def field_values_sql(ws: Config, entities: list[str]) -> str:
                 " GROUP BY canonical_id HAVING min(system) <> max(system)"
             )
         parts.append(
-            f"(WITH s AS MATERIALIZED (SELECT c.canonical_id, {in_sheet} AS in_sheet, t.* FROM staged_{entity} t"
-            f" JOIN clusters c ON c.entity = {literal(entity)} AND c.system = t.system AND c.source_id = t.source_id"
-            f" WHERE c.canonical_id IN ({shared}))"
+            f"(WITH members AS MATERIALIZED (SELECT system, source_id, canonical_id FROM clusters"
+            f" WHERE entity = {literal(entity)} AND canonical_id IN ({shared})),"
+            f" s AS MATERIALIZED (SELECT c.canonical_id, {in_sheet} AS in_sheet, t.* FROM staged_{entity} t"
+            " JOIN members c ON c.system = t.system AND c.source_id = t.source_id)"
             f" SELECT {literal(entity)} AS entity, * FROM ({' UNION ALL '.join(selects)}))"
         )
     if not parts:
