@@ -64,6 +64,21 @@ def test_local_date_is_the_cast(zones: dict[str, duckdb.DuckDBPyConnection], zon
     assert counted is not None and counted[0] > 6000 and counted[1] == 0
 
 
+def test_a_window_reaching_back_before_1970_starts_after_it() -> None:
+    """With `as_of` in 1990 the window would start in 1960: instants before 1970 are cast (an
+    integer division of a negative number rounds toward zero, which would name the wrong day)."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'America/New_York'")
+    con.execute("CREATE SCHEMA config")
+    con.execute("CREATE TABLE config.settings AS SELECT TIMESTAMPTZ '1990-06-01 12:00:00+00' AS as_of")
+    con.execute(f"CREATE MACRO config.local_date(x) AS {local_date(con)}")
+    differ = con.execute(
+        "SELECT count(*) FILTER (WHERE config.local_date(t) IS DISTINCT FROM CAST(t AS DATE)) FROM generate_series("
+        " TIMESTAMPTZ '1969-12-25 00:00:00+00', TIMESTAMPTZ '1970-01-05 00:00:00+00', INTERVAL 7 MINUTE) g(t)"
+    ).fetchone()
+    assert differ == (0,)
+
+
 def test_most_days_need_no_cast(zones: dict[str, duckdb.DuckDBPyConnection]) -> None:
     """Each zone's days in the window are told by a few bits each: one offset in Kolkata, two in New
     York, and its two days a year the clocks change are cast."""

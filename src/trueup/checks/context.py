@@ -181,9 +181,9 @@ def local_date(con: duckdb.DuckDBPyConnection) -> str:
         "SELECT day, CASE WHEN starts = ends THEN starts * 1000000 END FROM ("
         " SELECT day, date_part('timezone', to_timestamp(day * 86400)) AS starts,"
         f"  date_part('timezone', to_timestamp(day * 86400) + to_microseconds({DAY_US - 1})) AS ends"
-        f" FROM config.settings, range(greatest(0, epoch_us(as_of - {low}) // {DAY_US}),"
+        f" FROM config.settings, range(greatest(1, epoch_us(as_of - {low}) // {DAY_US}),"
         f"  epoch_us(as_of + {high}) // {DAY_US}) r(day)) ORDER BY day"
-    ).fetchall()  # (from 1970 on: a division of a negative number would round toward zero)
+    ).fetchall()  # (from 2 January 1970 on: dividing a negative number rounds toward zero, to day 0)
     offsets = sorted({offset for _, offset in days if offset is not None})
     width = len(offsets).bit_length()  # bits a day: which offset, or `len(offsets)`: cast it
     bits = "".join(format(offsets.index(o) if o is not None else len(offsets), f"0{width}b") for _, o in days)

@@ -34,7 +34,7 @@ WITH handoffs AS (  -- from jobs to invoices
 ), copy_rows AS (  -- the invoices apart from their copies, and the copies, read once
   SELECT rowid AS row, source_id, number, canonical_id FROM records_invoice
   WHERE rowid IN (SELECT invoice_row FROM apart UNION ALL SELECT copy_row FROM apart)
-), named AS (
+), named AS (  -- a job's pair came with its ids; an invoice's and its copy's are read here
   SELECT a.* REPLACE (coalesce(a.canonical_id, x.canonical_id) AS canonical_id, coalesce(a.id_a, x.source_id) AS id_a,
                       coalesce(a.number, x.number) AS number),
     y.source_id AS id_b, y.canonical_id AS canonical_b

@@ -23,4 +23,4 @@ SELECT list({'entity': 'invoice', 'system': system, 'source_id': source_id, 'can
   printf('%d invoices in %s issued %s to %s %s (%s in all): a tax setting', count(*), system,
          strftime(min(issued_at), '%Y-%m-%d'), strftime(max(issued_at), '%Y-%m-%d'), rule,
          config.money_text(sum(abs(delta)))) AS title
-FROM patterned WHERE rule IS NOT NULL GROUP BY system, rule HAVING count(*) >= 3
+FROM patterned GROUP BY system, rule HAVING count(*) >= 3
