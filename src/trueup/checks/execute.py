@@ -81,9 +81,11 @@ def finish_results(con: duckdb.DuckDBPyConnection, minutes: dict[str, float]) ->
     """Complete `_results` after every check ran: the canonical ids of the records checks did not
     give (one join for all checks), the root causes that come from other findings, and the digests
     of the rows these changed. Returns each check's summary and number of rows."""
-    if scalar(con, UNKNOWN):  # (the lookup reads every record of `clusters`)
+    unknown = scalar(con, UNKNOWN)  # the entities of the records that lack one
+    if unknown:  # (the lookup reads the records of those entities in `clusters`, sorted by entity)
+        lookup = CANONICAL.format(entities=", ".join(literal(e) for e in sorted(unknown)))
         con.execute(
-            f"UPDATE {WORK} r SET entities = x.entities, digest = NULL FROM ({CANONICAL}) x WHERE r.rowid = x.rid"
+            f"UPDATE {WORK} r SET entities = x.entities, digest = NULL FROM ({lookup}) x WHERE r.rowid = x.rid"
         )
     cause.inherit(con, WORK)  # clears the digest of the rows whose cause it changes
     whens = " ".join(f"WHEN {literal(name)} THEN {literal(str(m))}" for name, m in minutes.items())
@@ -193,21 +195,25 @@ def _projection(check: Check, shape: set[str], minutes: float) -> str:
     return f"SELECT {', '.join(ident(c) for c in CONTENT)}, {digest} FROM ({reasoned})"
 
 
-# The records of each row that lacks a canonical id, looked up in `clusters`, in order.
+# The records of each row that lacks a canonical id, looked up in `clusters`, in order; `{entities}`:
+# the entities of those records, so that DuckDB reads only theirs (`clusters` is in order of entity:
+# on `large`, 750,000 of its 6.2M records, where it read them all).
 CANONICAL = f"""
 SELECT rid, list_sort(list(
   CASE WHEN r.canonical_id IS NOT NULL THEN r
-       ELSE {{'entity': r.entity, 'system': r.system, 'source_id': r.source_id, 'canonical_id': c.canonical_id}} END
+       ELSE {{{{'entity': r.entity, 'system': r.system, 'source_id': r.source_id, 'canonical_id': c.canonical_id}}}} END
 )) AS entities
 FROM (SELECT rowid AS rid, unnest(entities) AS r FROM {WORK} WHERE digest IS NULL) u  -- (the rows `_projection` left without)
-LEFT JOIN clusters c ON r.canonical_id IS NULL AND c.entity = r.entity AND c.system = r.system AND c.source_id = r.source_id
+LEFT JOIN clusters c ON r.canonical_id IS NULL AND c.entity IN ({{entities}}) AND c.entity = r.entity
+  AND c.system = r.system AND c.source_id = r.source_id
 GROUP BY rid
 """
 
 
-# How many records lack a canonical id that `clusters` may hold (a column's or a handoff's never does).
+# The entities of the records that lack a canonical id `clusters` may hold (a column's or a
+# handoff's never does), NULL when none does.
 UNKNOWN = (
-    f"SELECT count(*) FROM (SELECT unnest(entities) AS r FROM {WORK} WHERE digest IS NULL)"
+    f"SELECT list(DISTINCT r.entity) FROM (SELECT unnest(entities) AS r FROM {WORK} WHERE digest IS NULL)"
     " WHERE r.canonical_id IS NULL AND r.source_id IS NOT NULL"
 )
 

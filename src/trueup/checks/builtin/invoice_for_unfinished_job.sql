@@ -8,8 +8,8 @@ WITH handoff AS (
   SELECT * FROM config.handoffs_in_use('job', 'invoice')
   ORDER BY position LIMIT 1
 )
-SELECT [{'entity': 'job', 'system': rj.system, 'source_id': rj.source_id},
-        {'entity': 'invoice', 'system': ri.system, 'source_id': ri.source_id}] AS entities,
+SELECT [{'entity': 'job', 'system': rj.system, 'source_id': rj.source_id, 'canonical_id': rj.canonical_id},
+        {'entity': 'invoice', 'system': ri.system, 'source_id': ri.source_id, 'canonical_id': ri.canonical_id}] AS entities,
   i.amount AS money, coalesce(h.owner, ri.system) AS owner, h.id AS handoff,
   printf('Invoice %s (%s) was issued %s for job %s, which is %s', coalesce(i.number, ri.source_id),
          config.money_text(i.amount), strftime(i.issued_at, '%Y-%m-%d'), coalesce(j.number, rj.source_id),

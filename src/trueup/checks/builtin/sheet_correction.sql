@@ -7,13 +7,13 @@
 --   the export by hand, and the correction lives only in the sheet.
 WITH sheet_rows AS (  -- a sheet row is named by the first entity it maps (a job before its invoice)
   SELECT system, source_id, entity, _source, _row,
-    first(entity) OVER w AS row_entity, first(source_id) OVER w AS row_id
-  FROM (SELECT 'job' AS entity, 1 AS rank, system, source_id, _source, _row FROM records_job
-        UNION ALL SELECT 'invoice', 2, system, source_id, _source, _row FROM records_invoice)
+    first(entity) OVER w AS row_entity, first(source_id) OVER w AS row_id, first(canonical_id) OVER w AS row_canonical
+  FROM (SELECT 'job' AS entity, 1 AS rank, system, source_id, canonical_id, _source, _row FROM records_job
+        UNION ALL SELECT 'invoice', 2, system, source_id, canonical_id, _source, _row FROM records_invoice)
   WHERE system IN (SELECT system FROM config.systems WHERE kind = 'spreadsheet')
   WINDOW w AS (PARTITION BY system, _source, _row ORDER BY rank)
 ), sheet AS (
-  SELECT v.*, s.derived_from, m.column_name, r.row_entity, r.row_id FROM field_values v
+  SELECT v.*, s.derived_from, m.column_name, r.row_entity, r.row_id, r.row_canonical FROM field_values v
   JOIN sheet_rows r ON r.system = v.system AND r.source_id = v.source_id AND r.entity = v.entity
   JOIN config.systems s ON s.system = v.system AND s.kind = 'spreadsheet'
   JOIN config.mappings m ON m.entity = v.entity AND m.system = v.system AND m.field = v.field AND NOT m.extra
@@ -38,7 +38,8 @@ WITH sheet_rows AS (  -- a sheet row is named by the first entity it maps (a job
     AND u.field = x.field
   GROUP BY ALL
 )
-SELECT [{'entity': x.row_entity, 'system': x.system, 'source_id': x.row_id}] AS entities,
+SELECT [{'entity': x.row_entity, 'system': x.system, 'source_id': x.row_id, 'canonical_id': x.row_canonical}]
+    AS entities,
   coalesce(x.column_name, x.field) AS field, x.system AS owner,
   CASE WHEN x.kind = 'money' THEN abs(CAST(x.norm AS DECIMAL(18,2)) - CAST(u.upstream_norm AS DECIMAL(18,2))) END AS money,
   printf('%s %s, %s: the sheet says %s, %s', config.capital(x.row_entity), x.row_id, coalesce(x.column_name, x.field), x.value,

@@ -15,7 +15,8 @@ WITH sheet AS (
     ON u.canonical_id = x.canonical_id
   JOIN config.systems s ON s.system = u.system AND s.kind = 'system'
 )
-SELECT list({'entity': entity, 'system': system, 'source_id': source_id} ORDER BY entity DESC) AS entities,
+SELECT list({'entity': entity, 'system': system, 'source_id': source_id, 'canonical_id': canonical_id} ORDER BY entity DESC)
+    AS entities,
   system || ':' || _source || ':' || _row AS key, min(system) AS owner,
   max(amount) FILTER (WHERE entity = 'job') AS money,
   printf('Row %d of %s is in no system: %s', _row, _source,

@@ -18,7 +18,7 @@ WITH handoff AS (
   FROM handoff h JOIN records_job k ON k.system = h.sheet JOIN moments m ON m.canonical_id = k.canonical_id
   GROUP BY h.sheet
 )
-SELECT [{'entity': 'job', 'system': j.system, 'source_id': j.source_id}] AS entities,
+SELECT [{'entity': 'job', 'system': j.system, 'source_id': j.source_id, 'canonical_id': j.canonical_id}] AS entities,
   coalesce(h.owner, h.sheet) AS owner, h.handoff,
   printf('Job %s, completed %s, is missing from %s, which lists the jobs of %s to %s', coalesce(j.number, j.source_id),
          strftime(j.completed_at, '%Y-%m-%d'), h.sheet, strftime(p.since, '%Y-%m-%d'), strftime(p.until, '%Y-%m-%d')) AS title

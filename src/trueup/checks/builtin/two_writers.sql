@@ -24,8 +24,8 @@ WITH touched AS (  -- customers are the entity whose records say when they were 
   JOIN config.ownership o ON o.entity = a.entity AND o.field = '*' AND o.owner = a.system
   WHERE a.kind IN ('text', 'name', 'email', 'phone', 'address') AND a.norm <> b.norm
 )
-SELECT [{'entity': l.entity, 'system': l.owner_system, 'source_id': l.owner_id},
-        {'entity': l.entity, 'system': l.system, 'source_id': l.source_id}] AS entities,
+SELECT [{'entity': l.entity, 'system': l.owner_system, 'source_id': l.owner_id, 'canonical_id': l.canonical_id},
+        {'entity': l.entity, 'system': l.system, 'source_id': l.source_id, 'canonical_id': l.canonical_id}] AS entities,
   l.system AS owner,
   printf('%s %s was edited in %s on %s, after its owner %s (%s)', l.entity, l.owner_id, l.system,
          strftime(l.updated_at, '%Y-%m-%d'), l.owner_system, strftime(l.owner_at, '%Y-%m-%d')) AS title
