@@ -12,7 +12,7 @@ import pytest
 
 from trueup.config.models import Report, Workspace
 from trueup.report import recommend
-from trueup.report.ledger import _charge, _open, _tally
+from trueup.report.ledger import _open, _tally
 from trueup.report.model import Stakes, Tally
 
 NOW = datetime(2026, 11, 20, 18, tzinfo=UTC)
@@ -40,7 +40,7 @@ def row(check: str = "field_conflict", systems: tuple[str, ...] = (), **kw: Any)
 
 
 def charged(r: Any) -> Any:
-    return _charge(CONFIG, _open(r, STAKES, NOW))
+    return _open(r, STAKES, NOW, CONFIG)
 
 
 def test_a_finding_keeps_the_handoff_its_check_named() -> None:
@@ -65,18 +65,18 @@ def test_a_spreadsheets_own_finding_goes_to_the_handoff_that_builds_it() -> None
 
 def test_suppressed_findings_are_set_aside_until_the_suppression_ends() -> None:
     later = NOW + timedelta(days=1)
-    held = _open(row(state="suppressed", suppressed_until=later), STAKES, NOW)
-    expired = _open(row(state="suppressed", suppressed_until=NOW - timedelta(days=1)), STAKES, NOW)
+    held = _open(row(state="suppressed", suppressed_until=later), STAKES, NOW, CONFIG)
+    expired = _open(row(state="suppressed", suppressed_until=NOW - timedelta(days=1)), STAKES, NOW, CONFIG)
     tally = _tally([held, expired], rate=60, now=NOW)
     assert (tally.findings, tally.suppressed) == (1, 1)
 
 
 def test_only_four_kinds_of_money_are_at_stake() -> None:
     findings = [
-        _open(row("job_not_invoiced", money=Decimal("100.50"), minutes=30), STAKES, NOW),
-        _open(row("sync_lag", money=Decimal("40")), STAKES, NOW),
-        _open(row("won_deal_no_job", money=Decimal("900"), severity="critical"), STAKES, NOW),
-        _open(row("custom_check", money=Decimal("7")), STAKES, NOW),
+        _open(row("job_not_invoiced", money=Decimal("100.50"), minutes=30), STAKES, NOW, CONFIG),
+        _open(row("sync_lag", money=Decimal("40")), STAKES, NOW, CONFIG),
+        _open(row("won_deal_no_job", money=Decimal("900"), severity="critical"), STAKES, NOW, CONFIG),
+        _open(row("custom_check", money=Decimal("7")), STAKES, NOW, CONFIG),
     ]
     tally = _tally(findings, rate=60, now=NOW)
     assert tally.money == Stakes(unbilled=100.5, delayed=40, lost=900, other=7)

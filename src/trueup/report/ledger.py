@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -149,7 +149,7 @@ def build(
     rate = ws.costs.hourly_rate
     stakes = {c.name: c.stake for c in checks}
     charged: Charges = {}
-    opened = [_charge(ws, _open(row, stakes, now), charged) for row in findings]
+    opened = [_open(row, stakes, now, ws, charged) for row in findings]
     handoffs = _handoffs(ws, opened, rate, now)
     systems = _systems(ws, opened, rate, now)
     categories = _categories(opened, rate, now)
@@ -195,8 +195,20 @@ def snapshot(ledger: Ledger) -> dict[str, Any]:
 # --- findings, charged -----------------------------------------------------------------------
 
 
-def _open(row: Any, stakes: dict[str, str | None], now: datetime) -> Open:
+def _open(
+    row: Any, stakes: dict[str, str | None], now: datetime, ws: Config, charged: Charges | None = None
+) -> Open:
+    """A finding of the store as the ledger counts it, with the handoff and the system it is charged
+    to; `charged` remembers the answer for findings naming the same handoff, owner and systems
+    (thousands of findings share a few)."""
     until = row.suppressed_until
+    entities = row.entities or []
+    systems = tuple(dict.fromkeys(e["system"] for e in entities if e.get("system")))
+    key = (row.handoff, row.owner, systems)
+    memo = charged if charged is not None else {}
+    if key not in memo:
+        memo[key] = _charged(ws, *key)
+    handoff, system = memo[key]
     return Open(
         id=row.id,
         check=row.check,
@@ -211,21 +223,11 @@ def _open(row: Any, stakes: dict[str, str | None], now: datetime) -> Open:
         cause=row.cause,
         first_seen=row.first_seen,
         field=row.field,
-        systems=tuple(dict.fromkeys(e["system"] for e in row.entities or [] if e.get("system"))),
-        refs=tuple(str(e.get("source_id")) for e in row.entities or []),
-        handoff=row.handoff,
+        systems=systems,
+        refs=tuple(str(e.get("source_id")) for e in entities),
+        handoff=handoff,
+        system=system,
     )
-
-
-def _charge(ws: Config, f: Open, charged: Charges | None = None) -> Open:
-    """The finding with the handoff and the system it is charged to; `charged` remembers the answer
-    for findings naming the same handoff, owner and systems (thousands of findings share a few)."""
-    key = (f.handoff, f.owner, f.systems)
-    memo = charged if charged is not None else {}
-    if key not in memo:
-        memo[key] = _charged(ws, *key)
-    handoff, system = memo[key]
-    return replace(f, handoff=handoff, system=system)
 
 
 def _charged(
