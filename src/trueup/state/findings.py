@@ -423,9 +423,9 @@ class Findings:
         """Every finding a run still expects, as light rows (no ORM objects): what the ledger adds up."""
         names = ("id", "check", "category", "severity", "state", "title", "owner", "handoff", "field", "money",
                  "minutes", "cause", "entities", "first_seen", "suppressed_until")  # fmt: skip
-        with self.sessions() as s:
+        with self.sessions() as s:  # (all at once: a row at a time cost 0.3 s of 2.6 s for 167,166)
             return list(
-                s.execute(select(*(FINDINGS.c[n] for n in names)).where(FINDINGS.c.state.in_(ACTIVE)))
+                s.execute(select(*(FINDINGS.c[n] for n in names)).where(FINDINGS.c.state.in_(ACTIVE))).all()
             )
 
     def open_counts(self) -> dict[str, int]:
