@@ -352,16 +352,16 @@ def field_values_sql(ws: Config, entities: list[str]) -> str:
     sheets = [n for n, s in ws.systems.items() if s.kind == "spreadsheet"]
     parts = []
     for entity in entities:
-        if len(ws.entities.get(entity, {})) < 2:
-            continue  # one system holds this entity: nothing to compare
         systems = ws.entities.get(entity, {})
-        keepers: dict[str, set[str]] = {}  # field -> the systems that map it
-        extras: dict[str, set[str]] = {}
-        for system, mapping in systems.items():
-            for name in mapping.fields:
-                keepers.setdefault(name, set()).add(system)
-            for name in mapping.extra:
-                extras.setdefault(name, set()).add(system)
+        if len(systems) < 2:
+            continue  # one system holds this entity: nothing to compare
+        # each canonical and each extra field, with the systems that map it
+        keepers = {
+            f: {s for s, m in systems.items() if f in m.fields} for m in systems.values() for f in m.fields
+        }
+        extras = {
+            f: {s for s, m in systems.items() if f in m.extra} for m in systems.values() for f in m.extra
+        }
         selects = []
         for field, kind in ENTITIES[entity].fields.items():
             kept = keepers.get(field, set())
@@ -377,26 +377,23 @@ def field_values_sql(ws: Config, entities: list[str]) -> str:
         sheet_mapped = any(n in systems for n in sheets)
         if not selects:
             continue
-        listed = ", ".join(literal(n) for n in sheets)
-        in_sheet = (
-            f"c.canonical_id IN (SELECT canonical_id FROM clusters WHERE entity = {literal(entity)}"
-            f" AND system IN ({listed}))"
-            if sheet_mapped
-            else "false"
+        records = f"clusters WHERE entity = {literal(entity)}"  # the entity's records, with canonical ids
+        in_sheets = (
+            f"SELECT canonical_id FROM {records} AND system IN ({', '.join(literal(n) for n in sheets)})"
         )
+        in_sheet = f"c.canonical_id IN ({in_sheets})" if sheet_mapped else "false"
         # Held by two or more systems: the golden record names the systems it is built from (not
         # spreadsheets); a record a spreadsheet holds is counted among its cluster's few records
         # (grouping every record of the entity by its canonical id cost more than the rest).
         shared = f"SELECT canonical_id FROM {ident(entity)} WHERE len(systems) >= 2"
         if sheet_mapped:
             shared += (
-                f" UNION ALL SELECT canonical_id FROM clusters WHERE entity = {literal(entity)} AND canonical_id IN"
-                f" (SELECT canonical_id FROM clusters WHERE entity = {literal(entity)} AND system IN ({listed}))"
+                f" UNION ALL SELECT canonical_id FROM {records} AND canonical_id IN ({in_sheets})"
                 " GROUP BY canonical_id HAVING min(system) <> max(system)"
             )
         parts.append(
-            f"(WITH members AS MATERIALIZED (SELECT system, source_id, canonical_id FROM clusters"
-            f" WHERE entity = {literal(entity)} AND canonical_id IN ({shared})),"
+            f"(WITH members AS MATERIALIZED (SELECT system, source_id, canonical_id FROM {records}"
+            f" AND canonical_id IN ({shared})),"
             f" s AS MATERIALIZED (SELECT c.canonical_id, {in_sheet} AS in_sheet, t.* FROM staged_{entity} t"
             " JOIN members c ON c.system = t.system AND c.source_id = t.source_id)"
             f" SELECT {literal(entity)} AS entity, * FROM ({' UNION ALL '.join(selects)}))"

@@ -83,9 +83,9 @@ def finish_results(con: duckdb.DuckDBPyConnection, minutes: dict[str, float]) ->
     of the rows these changed. Returns each check's summary and number of rows."""
     unknown = scalar(con, UNKNOWN)  # the entities of the records that lack one
     if unknown:  # (the lookup reads the records of those entities in `clusters`, sorted by entity)
-        lookup = CANONICAL.format(entities=", ".join(literal(e) for e in sorted(unknown)))
         con.execute(
-            f"UPDATE {WORK} r SET entities = x.entities, digest = NULL FROM ({lookup}) x WHERE r.rowid = x.rid"
+            f"UPDATE {WORK} r SET entities = x.entities, digest = NULL FROM ({_canonical(unknown)}) x"
+            " WHERE r.rowid = x.rid"
         )
     cause.inherit(con, WORK)  # clears the digest of the rows whose cause it changes
     whens = " ".join(f"WHEN {literal(name)} THEN {literal(str(m))}" for name, m in minutes.items())
@@ -195,19 +195,20 @@ def _projection(check: Check, shape: set[str], minutes: float) -> str:
     return f"SELECT {', '.join(ident(c) for c in CONTENT)}, {digest} FROM ({reasoned})"
 
 
-# The records of each row that lacks a canonical id, looked up in `clusters`, in order; `{entities}`:
-# the entities of those records, so that DuckDB reads only theirs (`clusters` is in order of entity:
-# on `large`, 750,000 of its 6.2M records, where it read them all).
-CANONICAL = f"""
-SELECT rid, list_sort(list(
-  CASE WHEN r.canonical_id IS NOT NULL THEN r
-       ELSE {{{{'entity': r.entity, 'system': r.system, 'source_id': r.source_id, 'canonical_id': c.canonical_id}}}} END
-)) AS entities
-FROM (SELECT rowid AS rid, unnest(entities) AS r FROM {WORK} WHERE digest IS NULL) u  -- (the rows `_projection` left without)
-LEFT JOIN clusters c ON r.canonical_id IS NULL AND c.entity IN ({{entities}}) AND c.entity = r.entity
-  AND c.system = r.system AND c.source_id = r.source_id
-GROUP BY rid
-"""
+def _canonical(entities: list[str]) -> str:
+    """The records of each row that lacks a canonical id, looked up in `clusters`, in order, among
+    the records of those `entities` alone (`clusters` is in order of entity: on `large`, DuckDB read
+    750,000 of its 6.2M records where it read them all)."""
+    refs = f"SELECT rowid AS rid, unnest(entities) AS r FROM {WORK} WHERE digest IS NULL"  # (`_projection` left them)
+    found = (
+        "{'entity': r.entity, 'system': r.system, 'source_id': r.source_id, 'canonical_id': c.canonical_id}"
+    )
+    return (
+        f"SELECT rid, list_sort(list(CASE WHEN r.canonical_id IS NOT NULL THEN r ELSE {found} END)) AS entities"
+        f" FROM ({refs}) u LEFT JOIN clusters c ON r.canonical_id IS NULL"
+        f" AND c.entity IN ({', '.join(literal(e) for e in sorted(entities))}) AND c.entity = r.entity"
+        " AND c.system = r.system AND c.source_id = r.source_id GROUP BY rid"
+    )
 
 
 # The entities of the records that lack a canonical id `clusters` may hold (a column's or a

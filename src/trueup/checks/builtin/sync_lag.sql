@@ -15,7 +15,7 @@ WITH handoffs AS (  -- from jobs to invoices
   WHERE j.system IN (SELECT from_system FROM handoffs) AND i.system IN (SELECT to_system FROM handoffs)
     AND j.state IN ('completed', 'invoice_ready', 'closed')
 ), late_jobs AS (  -- the pairs past their SLA first, by row; their records and titles after, for those alone
-  SELECT h.id AS handoff, h.owner, h.to_system AS fixer, h.sla, x.job_row, x.invoice_row
+  SELECT h.id AS handoff, h.owner, h.to_system AS fixer, h.sla, x.job_row, x.invoice_row, x.started_on, x.arrived_on
   FROM invoiced x JOIN handoffs h ON h.from_system = x.system AND h.to_system = x.to_system
   WHERE x.arrived_on > x.started_on + h.sla
 ), late_copies AS (
@@ -33,19 +33,18 @@ WITH handoffs AS (  -- from jobs to invoices
   SELECT x.handoff, x.owner, x.fixer, x.sla, 'job' AS entity, j.system, j.source_id, j.canonical_id,
     coalesce(j.number, j.source_id) AS number, ' completed' AS happened, j.completed_at AS started,
     'invoiced' AS verb, i.system AS to_system, i.source_id AS to_id, i.canonical_id AS to_canonical,
-    i.issued_at AS arrived, i.amount AS money
+    i.issued_at AS arrived, x.started_on, x.arrived_on, i.amount AS money
   FROM late_jobs x JOIN records_job j ON j.rowid = x.job_row JOIN invoices i ON i.row = x.invoice_row
   UNION ALL
   SELECT c.handoff, c.owner, c.fixer, c.sla, 'invoice', c.from_system, a.source_id, a.canonical_id,
     coalesce(a.number, a.source_id), ' issued', c.issued_at, 'posted', c.fixer, b.source_id, a.canonical_id,
-    coalesce(c.copy_posted_at, c.copy_issued_at), c.amount
+    coalesce(c.copy_posted_at, c.copy_issued_at), c.started_on, c.arrived_on, c.amount
   FROM late_copies c JOIN invoices a ON a.row = c.invoice_row JOIN invoices b ON b.row = c.copy_row
 )
 SELECT [{'entity': entity, 'system': system, 'source_id': source_id, 'canonical_id': canonical_id},
         {'entity': 'invoice', 'system': to_system, 'source_id': to_id, 'canonical_id': to_canonical}] AS entities,
   money, coalesce(owner, fixer) AS owner, handoff,
   printf('%s: %s %s%s %s, %s %s, %d days later (SLA %s)', handoff, entity, number, happened,
-         config.local_date(started), verb, config.local_date(arrived),
-         config.local_date(arrived) - config.local_date(started), sla) AS title,
+         started_on, verb, arrived_on, arrived_on - started_on, sla) AS title,
   {'from': started, 'to': arrived} AS "values"
 FROM late
