@@ -141,6 +141,19 @@ def test_each_job_is_judged_by_its_own_handoffs_sla(tmp_path: Path) -> None:
     ]
 
 
+def test_without_the_handoffs_the_pairs_come_from_nothing_is_compared(tmp_path: Path) -> None:
+    # no job-to-invoice and no invoice-to-invoice handoff in use: their tables of pairs are empty
+    content = files()
+    lines = content["trueup.yaml"].splitlines(keepends=True)
+    for handoff in ("job-to-invoice", "invoice-to-ledger"):
+        start = next(n for n, line in enumerate(lines) if f"id: {handoff}," in line)
+        del lines[start : start + 2]
+    content["trueup.yaml"] = "".join(lines)
+    checks = {f["check"] for f in _run(tmp_path, content)}
+    assert not checks & {"amount_mismatch", "sync_lag", "invoice_not_posted", "systematic_offset"}
+    assert "job_not_invoiced" in checks  # judged against any invoice, with or without the handoff
+
+
 def test_a_load_that_shrinks_between_runs_is_found(tmp_path: Path) -> None:
     content = files(clean=True)
     assert [f for f in _run(tmp_path, content) if f["check"] == "load_volume_drop"] == []

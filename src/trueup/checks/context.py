@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
@@ -64,8 +65,8 @@ def write(
 ) -> None:
     """The declarations as `config.*` tables, and the tables checks share. `needs` (the SQL of the
     checks that will run) leaves out `field_values`, `config.retired_matches`, `payment_reflection`,
-    `invoice_copies` and `reported_figures` when no check reads them: some cost more than all the
-    job-to-cash checks together."""
+    `invoice_copies`, `job_invoices` and `reported_figures` when no check reads them: some cost more
+    than all the job-to-cash checks together."""
     present = relations(con, "main")
     needed = (
         "clusters",
@@ -154,7 +155,7 @@ def write(
     staged = [e for e in ENTITIES if f"staged_{e}" in present]
     for name, sql in {"field_values": field_values_sql(ws, staged), **SHARED}.items():
         if needs is None or name in needs:
-            _materialise(con, name, sql)
+            _materialise(con, name, sql if isinstance(sql, str) else _per_handoff(con, sql))
     _empty_fields(con, ws, staged)
     if needs is None or "retired_matches" in needs:
         _retired_matches(con, ws, staged)
@@ -243,20 +244,43 @@ ORDER BY r.period, r.metric
 """
 
 
-# For each invoice-to-invoice handoff in use: every invoice of the system it starts from beside its
-# copy in the system it leads to, found by canonical id (the copy's columns are NULL when there is
-# none; an invoice copied twice has two rows), with what checks compare: states, amounts, times.
-# Each invoice is named by its row in `records_invoice` (`invoice_row`, `copy_row`: rowid), where
-# checks read its ids, number and the rest for the few they report; the handoff's systems, owner
-# and SLA are `config.handoffs`', joined by id. Carried on each of its 825,492 rows on `large`, the
-# ids and numbers were 40% of the table's memory (134 MB) and of the time to write it.
-INVOICE_COPIES = """
-SELECT h.id AS handoff, a.rowid AS invoice_row, a.state, a.amount, a.tax, a.issued_at, b.rowid AS copy_row,
+# The records each handoff in use links, as the pairs it made, one table per kind of handoff that
+# several checks compare. A pair is named by its records' rows in `records_*` (rowid), where checks
+# read ids, numbers and the rest for the few they report (carried on every row of `large`, ids and
+# numbers were 40% of a table's memory and of the time to write it); the handoff's systems, owner and
+# SLA are `config.handoffs`', joined by id. The SQL is written once per handoff with its systems as
+# constants (joined on the handoff's columns, DuckDB hashed the system beside every id: 0.19 -> 0.13 s).
+#
+# `invoice_copies`: each invoice of the system an invoice-to-invoice handoff starts from beside its
+# copy in the system it leads to, found by canonical id (the copy's columns NULL when there is none;
+# an invoice copied twice has two rows), with what checks compare: state, amounts, tax, times.
+@dataclass(frozen=True)
+class HandoffPairs:
+    """The pairs of records one handoff from a `source` entity to a `target` one made, as `sql` with
+    `__HANDOFF__`, `__FROM__` and `__TO__` for its id and systems."""
+
+    source: str
+    target: str
+    sql: str
+
+
+INVOICE_COPIES = HandoffPairs("invoice", "invoice", """
+SELECT __HANDOFF__ AS handoff, a.rowid AS invoice_row, a.state, a.amount, a.tax, a.issued_at, b.rowid AS copy_row,
   b.amount AS copy_amount, b.issued_at AS copy_issued_at, b.posted_at AS copy_posted_at
-FROM config.handoffs_in_use('invoice', 'invoice') h
-JOIN records_invoice a ON a.system = h.from_system
-LEFT JOIN records_invoice b ON b.canonical_id = a.canonical_id AND b.system = h.to_system
-"""
+FROM records_invoice a
+LEFT JOIN (SELECT rowid, canonical_id, amount, issued_at, posted_at FROM records_invoice WHERE system = __TO__) b
+  ON b.canonical_id = a.canonical_id
+WHERE a.system = __FROM__
+""")  # fmt: skip
+# `job_invoices`: each job of the system a job-to-invoice handoff starts from beside each invoice of
+# the system it leads to that names the job (jobs without one are not there), with the job's
+# state, amount and completion and the invoice's state, amount and issue.
+JOB_INVOICES = HandoffPairs("job", "invoice", """
+SELECT __HANDOFF__ AS handoff, j.rowid AS job_row, j.state AS job_state, j.amount AS job_amount, j.completed_at,
+  i.rowid AS invoice_row, i.state, i.amount, i.issued_at
+FROM records_job j JOIN records_invoice i ON i.job = j.canonical_id
+WHERE j.system = __FROM__ AND i.system = __TO__
+""")  # fmt: skip
 
 
 # For each handoff that carries payments back to the system that issued the invoice: the invoices
@@ -304,8 +328,11 @@ WHERE NOT j.reflected_ok
 
 
 # The temporary tables checks share besides `field_values`, each built once when a check of the run
-# reads it: `payment_reflection` is read by two checks, `invoice_copies` by four (one join, not four).
-SHARED = {"payment_reflection": PAYMENT_REFLECTION, "invoice_copies": INVOICE_COPIES}
+# reads it: `payment_reflection` is read by two checks, `invoice_copies` by four, `job_invoices` by
+# two (one join, not four).
+SHARED: dict[str, str | HandoffPairs] = {
+    "payment_reflection": PAYMENT_REFLECTION, "invoice_copies": INVOICE_COPIES, "job_invoices": JOB_INVOICES,
+}  # fmt: skip
 
 
 CURRENCY_SIGNS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
@@ -530,6 +557,23 @@ def _carriers(ws: Config, entity: str, listed: list[str]) -> list[tuple[str, str
         )
         out.append((field, "reference" if reference else "field", value))
     return out
+
+
+def _per_handoff(con: duckdb.DuckDBPyConnection, pairs: HandoffPairs) -> str:
+    """The pairs' SQL for every handoff in use between their entities, one after another, each with
+    its id and systems in place (with none: no rows)."""
+    handoffs = con.execute(
+        f"SELECT id, from_system, to_system FROM {SCHEMA}.handoffs_in_use(?, ?) ORDER BY position",
+        [pairs.source, pairs.target],
+    ).fetchall()
+    parts = []
+    for handoff, from_system, to_system in handoffs or [(None, None, None)]:
+        parts.append(
+            pairs.sql.replace("__HANDOFF__", f"CAST({literal(handoff)} AS VARCHAR)")
+            .replace("__FROM__", literal(from_system))
+            .replace("__TO__", literal(to_system))
+        )
+    return " UNION ALL ".join(f"({part})" for part in parts)
 
 
 def _materialise(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:

@@ -6,17 +6,13 @@
 --   A record that reached the next system later than its handoff's SLA: a job invoiced late after
 --   the work was done, an invoice posted late to the ledger. Days are counted on the calendar, in
 --   the workspace's time zone.
-WITH handoffs AS (  -- from jobs to invoices
-  SELECT * FROM config.handoffs_in_use('job', 'invoice')
-), invoiced AS (  -- finished jobs and their invoices by row and calendar day: the rest is read for the late alone
-  SELECT j.rowid AS job_row, i.rowid AS invoice_row, j.system, i.system AS to_system,
-    config.local_date(j.completed_at) AS started_on, config.local_date(i.issued_at) AS arrived_on
-  FROM records_job j JOIN records_invoice i ON i.job = j.canonical_id
-  WHERE j.system IN (SELECT from_system FROM handoffs) AND i.system IN (SELECT to_system FROM handoffs)
-    AND j.state IN ('completed', 'invoice_ready', 'closed')
-), late_jobs AS (  -- the pairs past their SLA first, by row; their records and titles after, for those alone
-  SELECT h.id AS handoff, h.owner, h.to_system AS fixer, h.sla, x.job_row, x.invoice_row, x.started_on, x.arrived_on
-  FROM invoiced x JOIN handoffs h ON h.from_system = x.system AND h.to_system = x.to_system
+WITH late_jobs AS (  -- finished jobs invoiced past their handoff's SLA, by row; their records and titles after,
+  -- for those alone
+  SELECT x.*, h.owner, h.to_system AS fixer, h.sla
+  FROM (SELECT handoff, job_row, invoice_row, config.local_date(completed_at) AS started_on,
+          config.local_date(issued_at) AS arrived_on
+        FROM job_invoices WHERE job_state IN ('completed', 'invoice_ready', 'closed')) x
+  JOIN config.handoffs h ON h.id = x.handoff
   WHERE x.arrived_on > x.started_on + h.sla
 ), late_copies AS (
   SELECT c.*, h.owner, h.from_system, h.to_system AS fixer, h.sla
