@@ -561,15 +561,17 @@ def _carriers(ws: Config, entity: str, listed: list[str]) -> list[tuple[str, str
 
 def _per_handoff(con: duckdb.DuckDBPyConnection, pairs: HandoffPairs) -> str:
     """The pairs' SQL for every handoff in use between their entities, one after another, each with
-    its id and systems in place (with none: no rows)."""
+    its id and systems in place (with none: no rows). The id is an ENUM of those handoffs' ids: one
+    byte a row where the text took 16 to 33 (50 MB of the two tables on `large`)."""
     handoffs = con.execute(
         f"SELECT id, from_system, to_system FROM {SCHEMA}.handoffs_in_use(?, ?) ORDER BY position",
         [pairs.source, pairs.target],
     ).fetchall()
+    kind = f"ENUM({', '.join(literal(h) for h, _, _ in handoffs)})" if handoffs else "VARCHAR"
     parts = []
     for handoff, from_system, to_system in handoffs or [(None, None, None)]:
         parts.append(
-            pairs.sql.replace("__HANDOFF__", f"CAST({literal(handoff)} AS VARCHAR)")
+            pairs.sql.replace("__HANDOFF__", f"CAST({literal(handoff)} AS {kind})")
             .replace("__FROM__", literal(from_system))
             .replace("__TO__", literal(to_system))
         )
