@@ -7,11 +7,14 @@
 --   (the copy carries the tax twice, or none of it): a tax setting in the receiving system, not a
 --   series of separate mistakes.
 WITH pairs AS (
-  SELECT c.handoff, h.to_system AS system, c.copy_row, round(c.copy_amount - c.amount, 2) AS delta,
-    round(c.tax, 2) AS tax, c.copy_issued_at AS issued_at
+  SELECT c.handoff, h.to_system AS system, c.copy_row, c.amount, c.copy_amount, round(c.tax, 2) AS tax,
+    c.copy_issued_at AS issued_at
   FROM invoice_copies c JOIN config.handoffs h ON h.id = c.handoff WHERE c.copy_row IS NOT NULL AND c.tax > 0
-), ruled AS (
-  SELECT *, CASE WHEN delta = tax THEN 'carries its tax twice' WHEN delta = -tax THEN 'carries no tax' END AS rule
+), ruled AS (  -- (a copy of the same amount is passed over before anything is rounded: nearly all of them)
+  SELECT *, CASE WHEN copy_amount = amount THEN NULL
+                 WHEN round(copy_amount - amount, 2) = tax THEN 'carries its tax twice'
+                 WHEN round(copy_amount - amount, 2) = -tax THEN 'carries no tax' END AS rule,
+    round(copy_amount - amount, 2) AS delta
   FROM pairs
 ), patterned AS (  -- the copies' ids, read for those a rule explains alone
   SELECT r.*, i.source_id, i.canonical_id FROM ruled r JOIN records_invoice i ON i.rowid = r.copy_row
