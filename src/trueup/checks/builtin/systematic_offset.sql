@@ -23,7 +23,7 @@ WITH pairs AS (
 SELECT list({'entity': 'invoice', 'system': system, 'source_id': source_id, 'canonical_id': canonical_id} ORDER BY source_id)
     AS entities,
   system || ':' || rule AS key, 'amount' AS field, system AS owner, min(handoff) AS handoff, sum(abs(delta)) AS money,
-  printf('%d invoices in %s issued %s to %s %s (%s in all): a tax setting', count(*), system,
+  printf('%s invoices in %s issued %s to %s: each %s (%s in all), a tax setting', format('{:,}', count(*)), system,
          strftime(min(issued_at), '%Y-%m-%d'), strftime(max(issued_at), '%Y-%m-%d'), rule,
          config.money_text(sum(abs(delta)))) AS title
 FROM patterned GROUP BY system, rule HAVING count(*) >= 3
