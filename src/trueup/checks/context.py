@@ -295,41 +295,49 @@ WHERE j.system = __FROM__ AND i.system = __TO__
 # whether the handoff stalled: every payment since the last one that arrived (that day included:
 # ledgers often keep only the date) is missing, for longer than the SLA. The invoices it does show
 # are judged and left out: no check reads them, and they were 97% of the rows (0.26 s on `large`).
+# They are judged by the handoff's id and the billed invoice's row; the handoff's parts, the ids and
+# numbers are read for the rest alone (0.64 -> 0.33 s on `large`).
 PAYMENT_REFLECTION = """
-WITH paid AS (
-  SELECT h.id AS handoff, h.owner, h.from_system AS paid_system, h.to_system AS billed_system,
-    coalesce(h.sla, INTERVAL 1 DAY) AS sla, p.invoice AS canonical_id, sum(p.amount) AS paid_amount,
-    max(p.paid_at) AS last_paid_at
-  FROM config.handoffs h JOIN records_payment p ON p.system = h.from_system
-  WHERE h.source_entity = 'payment' AND h.retired_on IS NULL AND p.invoice IS NOT NULL
-  GROUP BY ALL
-), compared AS (
-  SELECT p.*, b.source_id AS billed_id, b.state AS billed_state, coalesce(b.number, b.source_id) AS number,
-    a.paid_id,
-    least(p.paid_amount, b.amount) AS due_shown,
-    b.amount - coalesce(b.balance, CASE WHEN b.state = 'paid' THEN 0 ELSE b.amount END) AS shown,
-    s.as_of, s.tolerance
-  FROM paid p JOIN records_invoice b ON b.canonical_id = p.canonical_id AND b.system = p.billed_system
-  LEFT JOIN (  -- the paying system's own record of the invoice (grouped once, not looked up per invoice)
-    SELECT canonical_id, system, min(source_id) AS paid_id FROM records_invoice
-    WHERE system IN (SELECT from_system FROM config.handoffs WHERE source_entity = 'payment' AND retired_on IS NULL)
-    GROUP BY canonical_id, system
-  ) a ON a.canonical_id = p.canonical_id AND a.system = p.paid_system
+WITH handoffs AS (
+  SELECT id, owner, from_system, to_system, coalesce(sla, INTERVAL 1 DAY) AS sla FROM config.handoffs
+  WHERE source_entity = 'payment' AND retired_on IS NULL
+), payments AS (  -- what each paying system took for each invoice
+  SELECT system, invoice AS canonical_id, sum(amount) AS paid_amount, max(paid_at) AS last_paid_at
+  FROM records_payment WHERE invoice IS NOT NULL AND system IN (SELECT from_system FROM handoffs)
+  GROUP BY system, invoice
+), judged AS (  -- every invoice paid, by the handoff's id and the billed invoice's row: the text is read after,
+  -- for the invoices not shown as paid alone
+  SELECT *, due_shown - shown AS unreflected, shown >= due_shown - greatest(s.tolerance, 0.005) AS reflected_ok
+  FROM (SELECT h.id AS handoff, p.canonical_id, p.paid_amount, p.last_paid_at, b.rowid AS billed_row,
+          least(p.paid_amount, b.amount) AS due_shown,
+          b.amount - coalesce(b.balance, CASE WHEN b.state = 'paid' THEN 0 ELSE b.amount END) AS shown
+        FROM handoffs h JOIN payments p ON p.system = h.from_system
+        JOIN records_invoice b ON b.canonical_id = p.canonical_id AND b.system = h.to_system)
   CROSS JOIN config.settings s
-), judged AS (
-  SELECT *, due_shown - shown AS unreflected, shown >= due_shown - greatest(tolerance, 0.005) AS reflected_ok
-  FROM compared
 ), last_ok AS (
   SELECT handoff, max(last_paid_at) AS stalled_since FROM judged WHERE reflected_ok GROUP BY handoff
+), unreflected AS (
+  SELECT j.handoff, h.owner, h.from_system AS paid_system, h.to_system AS billed_system, h.sla, j.canonical_id,
+    j.paid_amount, j.last_paid_at, j.billed_row, j.due_shown, j.shown, j.unreflected
+  FROM judged j JOIN handoffs h ON h.id = j.handoff WHERE NOT j.reflected_ok
 ), late AS (
-  SELECT j.handoff, count(*) AS missing FROM judged j JOIN last_ok l USING (handoff)
-  WHERE NOT j.reflected_ok AND j.last_paid_at >= l.stalled_since GROUP BY j.handoff
+  SELECT j.handoff, count(*) AS missing FROM unreflected j JOIN last_ok l USING (handoff)
+  WHERE j.last_paid_at >= l.stalled_since GROUP BY j.handoff
+), paid_ids AS (  -- the paying system's own record of each invoice it shows unreflected
+  SELECT canonical_id, system, min(source_id) AS paid_id FROM records_invoice
+  WHERE system IN (SELECT from_system FROM handoffs) AND canonical_id IN (SELECT canonical_id FROM unreflected)
+  GROUP BY canonical_id, system
+), billed AS (
+  SELECT rowid AS row, source_id, state, number FROM records_invoice WHERE rowid IN (SELECT billed_row FROM unreflected)
 )
-SELECT j.*, l.stalled_since,
-  coalesce(NOT j.reflected_ok AND j.last_paid_at >= l.stalled_since AND j.as_of - l.stalled_since > j.sla
-           AND late.missing >= 2, false) AS stalled
-FROM judged j LEFT JOIN last_ok l USING (handoff) LEFT JOIN late USING (handoff)
-WHERE NOT j.reflected_ok
+SELECT j.* EXCLUDE (billed_row), b.source_id AS billed_id, b.state AS billed_state,
+  coalesce(b.number, b.source_id) AS number, a.paid_id, s.as_of, s.tolerance, false AS reflected_ok,
+  l.stalled_since,
+  coalesce(j.last_paid_at >= l.stalled_since AND s.as_of - l.stalled_since > j.sla AND late.missing >= 2, false)
+    AS stalled
+FROM unreflected j JOIN billed b ON b.row = j.billed_row CROSS JOIN config.settings s
+LEFT JOIN last_ok l USING (handoff) LEFT JOIN late USING (handoff)
+LEFT JOIN paid_ids a ON a.canonical_id = j.canonical_id AND a.system = j.paid_system
 """
 
 
