@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -152,6 +153,42 @@ def test_without_the_handoffs_the_pairs_come_from_nothing_is_compared(tmp_path: 
     checks = {f["check"] for f in _run(tmp_path, content)}
     assert not checks & {"amount_mismatch", "sync_lag", "invoice_not_posted", "systematic_offset"}
     assert "job_not_invoiced" in checks  # judged against any invoice, with or without the handoff
+
+
+FIGURES = """  - {metric: collected, period: '2026-11', value: 1}
+  - {metric: jobs_completed, period: '2026-Q4', value: 1}
+  - {metric: invoiced, period: '2026', value: 1, basis: posted}
+  - {metric: invoiced, period: '2026-11', value: 1, basis: paid}
+"""
+# Each figure recomputed plainly, in the workspace's time zone, from the golden records.
+ORACLE = {
+    "collected": "SELECT sum(amount) FROM payment WHERE CAST(paid_at AS DATE) >= ? AND CAST(paid_at AS DATE) < ?",
+    "jobs_completed": "SELECT count(*) FROM job WHERE state IN ('completed', 'invoice_ready', 'closed')"
+    " AND CAST(completed_at AS DATE) >= ? AND CAST(completed_at AS DATE) < ?",
+    "issued": "SELECT sum(amount) FROM invoice WHERE coalesce(state, '') NOT IN ('draft', 'cancelled')"
+    " AND CAST(issued_at AS DATE) >= ? AND CAST(issued_at AS DATE) < ?",
+    "posted": "SELECT sum(amount) FROM invoice WHERE coalesce(state, '') NOT IN ('draft', 'cancelled')"
+    " AND CAST(posted_at AS DATE) >= ? AND CAST(posted_at AS DATE) < ?",
+    "paid": "SELECT sum(i.amount) FROM invoice i JOIN (SELECT invoice, max(paid_at) AS paid_at FROM payment GROUP BY 1) p"
+    " ON p.invoice = i.canonical_id WHERE coalesce(i.state, '') NOT IN ('draft', 'cancelled')"
+    " AND CAST(p.paid_at AS DATE) >= ? AND CAST(p.paid_at AS DATE) < ?",
+}
+PERIODS = {"2026-11": ("2026-11-01", "2026-12-01"), "2026-Q4": ("2026-10-01", "2027-01-01"), "2026": ("2026-01-01", "2027-01-01")}
+
+
+def test_every_kind_of_reported_figure_is_recomputed(tmp_path: Path) -> None:
+    content = files()
+    config = content["trueup.yaml"].replace("timezone: UTC", "timezone: America/New_York")
+    content["trueup.yaml"] = config.replace("reported:\n", "reported:\n" + FIGURES)
+    _run(tmp_path, content)
+    with duckdb.connect(str(tmp_path / ".trueup" / "warehouse.duckdb"), read_only=True) as con:
+        con.execute("SET TimeZone = 'America/New_York'")
+        figures = con.execute("SELECT metric, period, basis, recomputed FROM reported_figures").fetchall()
+        assert len(figures) == 5
+        for metric, period, basis, recomputed in figures:
+            oracle = ORACLE.get(metric) or ORACLE[basis or "issued"]
+            expected = con.execute(oracle, list(PERIODS[period])).fetchone()[0]  # type: ignore[index]
+            assert expected and recomputed == expected, (metric, period, basis)
 
 
 def test_a_load_that_shrinks_between_runs_is_found(tmp_path: Path) -> None:
