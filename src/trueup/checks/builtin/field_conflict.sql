@@ -16,11 +16,14 @@ WITH compared AS MATERIALIZED (  -- field_values holds only real things two or m
   WHERE v.kind IN ('text', 'name', 'email', 'phone', 'address', 'postal_code', 'country')
      OR (v.kind = 'extra' AND o.owner IS NOT NULL)
 ), owned AS (SELECT * FROM compared WHERE system = owner_system),
-apart AS (  -- another system's value that none of the owner's records has (compared first, titled after)
-  SELECT c.* FROM compared c
-  SEMI JOIN owned o ON o.entity = c.entity AND o.canonical_id = c.canonical_id AND o.field = c.field
-  ANTI JOIN owned n ON n.entity = c.entity AND n.canonical_id = c.canonical_id AND n.field = c.field AND n.norm = c.norm
-  WHERE c.system <> c.owner_system AND c.norm IS NOT NULL
+apart AS (  -- another system's value that none of the owner's records has: each beside the owner's values of the
+  -- field, kept when none is the same (one join, where a semi and an anti join hashed every value twice: 1.5 -> 1.35 s
+  -- on `large`); compared first, titled after
+  SELECT * FROM compared WHERE value_row IN (
+    SELECT c.value_row FROM compared c
+    JOIN owned o ON o.entity = c.entity AND o.canonical_id = c.canonical_id AND o.field = c.field
+    WHERE c.system <> c.owner_system AND c.norm IS NOT NULL
+    GROUP BY c.value_row HAVING NOT bool_or(o.norm IS NOT DISTINCT FROM c.norm))
 ), shown AS (  -- what the other system shows
   SELECT a.*, f.source_id, f.value FROM apart a JOIN field_values f ON f.rowid = a.value_row
 ), owner_values AS (  -- what the owner shows, for the fields apart alone
