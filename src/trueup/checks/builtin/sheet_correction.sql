@@ -13,7 +13,8 @@ WITH sheet_rows AS (  -- a sheet row is named by the first entity it maps (a job
   WHERE system IN (SELECT system FROM config.systems WHERE kind = 'spreadsheet')
   WINDOW w AS (PARTITION BY system, _source, _row ORDER BY rank)
 ), sheet AS (
-  SELECT v.*, s.derived_from, m.column_name, r.row_entity, r.row_id, r.row_canonical FROM field_values v
+  SELECT v.*, v.rowid AS value_row, s.derived_from, m.column_name, r.row_entity, r.row_id, r.row_canonical
+  FROM field_values v
   JOIN sheet_rows r ON r.system = v.system AND r.source_id = v.source_id AND r.entity = v.entity
   JOIN config.systems s ON s.system = v.system AND s.kind = 'spreadsheet'
   JOIN config.mappings m ON m.entity = v.entity AND m.system = v.system AND m.field = v.field AND NOT m.extra
@@ -22,13 +23,14 @@ WITH sheet_rows AS (  -- a sheet row is named by the first entity it maps (a job
   SELECT x.system AS sheet_system, u.entity, u.canonical_id, u.field, u.norm, u.system, u.value
   FROM field_values u JOIN (SELECT DISTINCT system, derived_from FROM sheet) x ON list_contains(x.derived_from, u.system)
   WHERE u.canonical_id IN (SELECT canonical_id FROM sheet)
-), disagreeing AS MATERIALIZED (  -- the cells no upstream system agrees with
-  SELECT x.* FROM sheet x
-  SEMI JOIN upstream u ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
-    AND u.field = x.field
-  ANTI JOIN upstream n ON n.sheet_system = x.system AND n.entity = x.entity AND n.canonical_id = x.canonical_id
-    AND n.field = x.field AND n.norm = x.norm
-  WHERE x.norm IS NOT NULL
+), disagreeing AS MATERIALIZED (  -- the cells no upstream system agrees with: each beside the upstream values of
+  -- its record's field, kept when none is the same (one join, as field_conflict finds its values apart)
+  SELECT * FROM sheet WHERE value_row IN (
+    SELECT x.value_row FROM sheet x
+    JOIN upstream u ON u.sheet_system = x.system AND u.entity = x.entity AND u.canonical_id = x.canonical_id
+      AND u.field = x.field
+    WHERE x.norm IS NOT NULL
+    GROUP BY x.value_row HAVING NOT bool_or(u.norm IS NOT DISTINCT FROM x.norm))
 ), measured AS (  -- for those cells alone, what the upstream systems hold: the value each is measured
   -- against, and the values as people read them
   SELECT u.sheet_system, u.entity, u.canonical_id, u.field, min(u.norm) AS upstream_norm,
