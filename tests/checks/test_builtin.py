@@ -191,6 +191,27 @@ def test_every_kind_of_reported_figure_is_recomputed(tmp_path: Path) -> None:
             assert expected and recomputed == expected, (metric, period, basis)
 
 
+COPIED_VALUES = """-- name: copied_values
+-- category: source_of_truth_conflict
+-- severity: info
+SELECT [{'entity': entity, 'system': system, 'source_id': source_id}] AS entities, field FROM field_values
+WHERE kind = 'copy'
+"""
+
+
+def test_a_copy_of_another_entitys_field_is_compared_only_against_a_sheet(tmp_path: Path) -> None:
+    # billing and the ledger both keep each invoice's customer name, a copy of the customer's: no
+    # spreadsheet does, so field_values leaves it out, as it leaves out amounts and times
+    content = files()
+    content["trueup.yaml"] = content["trueup.yaml"].replace(
+        "fields: {number: invoice, job: job,", "fields: {number: invoice, job: job, customer_name: client,"
+    ).replace("fields: {number: DocNumber,", "fields: {number: DocNumber, customer_name: customer,")
+    content["checks/copied_values.sql"] = COPIED_VALUES
+    found = _run(tmp_path, content)
+    assert {f["check"] for f in found} >= {"field_conflict"}  # the run compared values
+    assert [f for f in found if f["check"] == "copied_values"] == []
+
+
 def test_a_load_that_shrinks_between_runs_is_found(tmp_path: Path) -> None:
     content = files(clean=True)
     assert [f for f in _run(tmp_path, content) if f["check"] == "load_volume_drop"] == []
