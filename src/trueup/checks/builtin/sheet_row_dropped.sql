@@ -11,8 +11,10 @@ WITH handoff AS (
   JOIN config.systems s ON s.system = h.to_system AND s.kind = 'spreadsheet'
   WHERE h.source_entity = 'job' AND h.retired_on IS NULL
 ), moments AS (  -- when each job belongs to a period: the later of its completion and its first invoice
-  SELECT j.canonical_id, j.completed_at, greatest(j.completed_at, coalesce(min(i.issued_at), j.completed_at)) AS moment
-  FROM job j LEFT JOIN invoice i ON i.job = j.canonical_id GROUP BY j.canonical_id, j.completed_at
+  SELECT j.canonical_id, j.completed_at, greatest(j.completed_at, coalesce(f.issued_at, j.completed_at)) AS moment
+  FROM job j LEFT JOIN (SELECT job, min(issued_at) AS issued_at FROM invoice GROUP BY job) f ON f.job = j.canonical_id
+), listed AS (  -- the jobs each sheet lists
+  SELECT k.system AS sheet, k.canonical_id FROM records_job k WHERE k.system IN (SELECT sheet FROM handoff)
 ), period AS (
   SELECT h.sheet, min(m.moment) AS since, max(m.completed_at) AS until
   FROM handoff h JOIN records_job k ON k.system = h.sheet JOIN moments m ON m.canonical_id = k.canonical_id
@@ -27,4 +29,4 @@ JOIN records_job j ON j.system = h.from_system
 JOIN moments m ON m.canonical_id = j.canonical_id
 WHERE j.state IN ('completed', 'invoice_ready', 'closed') AND coalesce(j.amount, 0) <> 0
   AND m.moment >= p.since AND j.completed_at <= p.until
-  AND NOT EXISTS (SELECT 1 FROM records_job k WHERE k.canonical_id = j.canonical_id AND k.system = h.sheet)
+  AND NOT EXISTS (SELECT 1 FROM listed k WHERE k.canonical_id = j.canonical_id AND k.sheet = h.sheet)
