@@ -224,9 +224,11 @@ RECOMPUTE = {  # metric: the figure over the period `p.since` to `p.since + p.sp
                            AND config.local_date(completed_at) >= p.since
                            AND config.local_date(completed_at) < p.since + p.span)""",
 }
+# Revenue and invoiced: invoice amounts by the day `{day}` (issue, posting or payment, by `basis`),
+# `{paid}` joining each invoice's last payment when a figure is by payment.
 INVOICED = """(SELECT sum(i.amount) FROM invoice i {paid}
   WHERE coalesce(i.state, '') NOT IN ('draft', 'cancelled')
-    AND config.local_date({day}) >= p.since AND config.local_date({day}) < p.since + p.span)"""  # the others
+    AND config.local_date({day}) >= p.since AND config.local_date({day}) < p.since + p.span)"""
 EXPLAINED = """
 SELECT r.metric, r.period, sum(i.amount) AS sheet_total FROM recomputed r
 JOIN config.systems s ON s.system = r.source AND s.kind = 'spreadsheet'
@@ -241,13 +243,13 @@ def recomputed_sql(ws: Config) -> str:
     """The declared figures beside the same figures recomputed (`reported_figures`)."""
     metrics = {r.metric for r in ws.reported}
     whens = [f"WHEN p.metric = {literal(m)} THEN {sql}" for m, sql in RECOMPUTE.items() if m in metrics]
-    other = "NULL"  # revenue and invoiced
+    other = "NULL"
     if metrics - set(RECOMPUTE):
         by_paid = any(r.basis == "paid" for r in ws.reported)
         paid = "LEFT JOIN (SELECT invoice, max(paid_at) AS paid_at FROM payment GROUP BY 1) pay"
         paid += " ON pay.invoice = i.canonical_id"
-        day = "CASE coalesce(p.basis, 'issued') WHEN 'posted' THEN i.posted_at {paid} ELSE i.issued_at END"
-        day = day.format(paid="WHEN 'paid' THEN pay.paid_at" if by_paid else "")
+        when_paid = "WHEN 'paid' THEN pay.paid_at" if by_paid else ""
+        day = f"CASE coalesce(p.basis, 'issued') WHEN 'posted' THEN i.posted_at {when_paid} ELSE i.issued_at END"
         other = INVOICED.format(paid=paid if by_paid else "", day=day)
     truth = f"CASE {' '.join(whens)} ELSE {other} END" if whens else other  # (a CASE of no WHEN is no SQL)
     return (
@@ -259,16 +261,6 @@ def recomputed_sql(ws: Config) -> str:
     )
 
 
-# The records each handoff in use links, as the pairs it made, one table per kind of handoff that
-# several checks compare. A pair is named by its records' rows in `records_*` (rowid), where checks
-# read ids, numbers and the rest for the few they report (carried on every row of `large`, ids and
-# numbers were 40% of a table's memory and of the time to write it); the handoff's systems, owner and
-# SLA are `config.handoffs`', joined by id. The SQL is written once per handoff with its systems as
-# constants (joined on the handoff's columns, DuckDB hashed the system beside every id: 0.19 -> 0.13 s).
-#
-# `invoice_copies`: each invoice of the system an invoice-to-invoice handoff starts from beside its
-# copy in the system it leads to, found by canonical id (the copy's columns NULL when there is none;
-# an invoice copied twice has two rows), with what checks compare: state, amounts, tax, times.
 def _states(entity: str) -> str:
     """The type of an entity's canonical state: an ENUM of them (one byte a row where text took 16)."""
     return f"ENUM({', '.join(literal(state) for state in ENTITIES[entity].states)})"
@@ -284,9 +276,20 @@ class HandoffPairs:
     sql: str
 
 
+# The records each handoff in use links, as the pairs it made, one table per kind of handoff that
+# several checks compare. A pair is named by its records' rows in `records_*` (rowid), where checks
+# read ids, numbers and the rest for the few they report (carried on every row of `large`, ids and
+# numbers were 40% of a table's memory and of the time to write it); the handoff's systems, owner and
+# SLA are `config.handoffs`', joined by id. The SQL is written once per handoff with its systems as
+# constants (joined on the handoff's columns, DuckDB hashed the system beside every id: 0.19 -> 0.13 s).
+#
+# `invoice_copies`: each invoice of the system an invoice-to-invoice handoff starts from beside its
+# copy in the system it leads to, found by canonical id (the copy's columns NULL when there is none;
+# an invoice copied twice has two rows), with what checks compare: state, amounts, tax, times.
 INVOICE_COPIES = HandoffPairs("invoice", "invoice", f"""
-SELECT __HANDOFF__ AS handoff, a.rowid AS invoice_row, CAST(a.state AS {_states("invoice")}) AS state, a.amount, a.tax, a.issued_at, b.rowid AS copy_row,
-  b.amount AS copy_amount, b.issued_at AS copy_issued_at, b.posted_at AS copy_posted_at
+SELECT __HANDOFF__ AS handoff, a.rowid AS invoice_row, CAST(a.state AS {_states("invoice")}) AS state, a.amount,
+  a.tax, a.issued_at, b.rowid AS copy_row, b.amount AS copy_amount, b.issued_at AS copy_issued_at,
+  b.posted_at AS copy_posted_at
 FROM records_invoice a
 LEFT JOIN (SELECT rowid, canonical_id, amount, issued_at, posted_at FROM records_invoice WHERE system = __TO__) b
   ON b.canonical_id = a.canonical_id
@@ -400,12 +403,13 @@ def field_values_sql(ws: Config, entities: list[str]) -> str:
     fields) of those records; amounts, times, statuses and copies of another entity's field (an
     invoice's customer name) only of the records a spreadsheet row stands for, the one place they
     are compared cell by cell (the job-to-cash checks compare amounts and times in their own joins,
-    and a copy is compared where its entity is: 1.45M rows no check read on `large`). Only the fields two or more of the entity's systems map (for amounts,
-    times and statuses, a spreadsheet among them): a field one system keeps has nothing to
-    disagree with (a sixth of the rows on `large`). Not references: as exported, each is an id of
-    the system it points into, comparable across systems only as the canonical ids the `records_*`
-    tables hold (they were a quarter of the rows on `large`, and no check read them). Each
-    entity's records are joined to their canonical ids once."""
+    and a copy is compared where its entity is: 1.45M rows no check read on `large`). Only the
+    fields two or more of the entity's systems map (for amounts, times, statuses and copies, a
+    spreadsheet among them): a field one system keeps has nothing to disagree with (a sixth of the
+    rows on `large`). Not references: as exported, each is an id of the system it points into,
+    comparable across systems only as the canonical ids the `records_*` tables hold (they were a
+    quarter of the rows on `large`, and no check read them). Each entity's records are joined to
+    their canonical ids once."""
     sheets = [n for n, s in ws.systems.items() if s.kind == "spreadsheet"]
     parts = []
     for entity in entities:

@@ -28,12 +28,13 @@ WITH copied AS (  -- an invoice and its copy by row: their ids and numbers are r
   WHERE coalesce(x.state, '') <> 'cancelled'
 ), invoice_rows AS (  -- the invoices named, read once: beside their copies, and a job's apart
   SELECT rowid AS row, system, source_id, number, canonical_id FROM records_invoice
-  WHERE rowid IN (SELECT invoice_row FROM apart UNION ALL SELECT copy_row FROM apart UNION ALL SELECT invoice_row FROM billed)
+  WHERE rowid IN (SELECT invoice_row FROM apart UNION ALL SELECT copy_row FROM apart
+                  UNION ALL SELECT invoice_row FROM billed)
 ), job_rows AS (
   SELECT rowid AS row, source_id, number, canonical_id FROM records_job WHERE rowid IN (SELECT job_row FROM apart)
 ), listed AS (  -- a job's invoices
   SELECT b.handoff, b.job_row, list({'entity': 'invoice', 'system': i.system, 'source_id': i.source_id,
-                          'canonical_id': i.canonical_id} ORDER BY i.source_id) AS invoices
+                                     'canonical_id': i.canonical_id} ORDER BY i.source_id) AS invoices
   FROM billed b JOIN invoice_rows i ON i.row = b.invoice_row
   GROUP BY b.handoff, b.job_row
 ), named AS (  -- each record's ids and number

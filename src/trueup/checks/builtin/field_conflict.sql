@@ -19,9 +19,9 @@ WITH fields AS (  -- each field a system (not a spreadsheet) maps, with its owne
   WHERE v.kind IN ('text', 'name', 'email', 'phone', 'address', 'postal_code', 'country')
      OR (v.kind = 'extra' AND f.field_owner IS NOT NULL)
 ), owned AS (SELECT * FROM compared WHERE system = owner_system),
-apart AS (  -- another system's value that none of the owner's records has: each beside the owner's values of the
-  -- field, kept when none is the same (one join, where a semi and an anti join hashed every value twice: 1.5 -> 1.35 s
-  -- on `large`); compared first, titled after
+apart AS (  -- another system's value that none of the owner's records has: each beside the owner's values
+  -- of the field, kept when none is the same (one join, where a semi and an anti join hashed every value
+  -- twice: 1.5 -> 1.35 s on `large`); compared first, titled after
   SELECT * FROM compared WHERE value_row IN (
     SELECT c.value_row FROM compared c
     JOIN owned o ON o.entity = c.entity AND o.canonical_id = c.canonical_id AND o.field = c.field
