@@ -36,7 +36,7 @@ from trueup.config.models import Workspace as Config
 from trueup.config.models import owner_of
 from trueup.errors import TerminalError
 from trueup.ingest.base import literal
-from trueup.model import COPIES, ENTITIES, Kind
+from trueup.model import COPIES, DONE_JOB_STATES, ENTITIES, Kind
 from trueup.resolve import records_table
 from trueup.warehouse import RAW_SCHEMA, columns, ident, raw_table, relations, table_exists
 
@@ -220,7 +220,7 @@ FROM config.reported r
 RECOMPUTE = {  # metric: the figure over the period `p.since` to `p.since + p.span`
     "collected": """(SELECT sum(amount) FROM payment WHERE config.local_date(paid_at) >= p.since
                       AND config.local_date(paid_at) < p.since + p.span)""",
-    "jobs_completed": """(SELECT count(*) FROM job WHERE state IN ('completed', 'invoice_ready', 'closed')
+    "jobs_completed": f"""(SELECT count(*) FROM job WHERE state IN ({", ".join(map(literal, DONE_JOB_STATES))})
                            AND config.local_date(completed_at) >= p.since
                            AND config.local_date(completed_at) < p.since + p.span)""",
 }
@@ -261,9 +261,14 @@ def recomputed_sql(ws: Config) -> str:
     )
 
 
+def _enum(values: Sequence[object]) -> str:
+    """An ENUM type of these values: one byte a row where their text took 16 or more."""
+    return f"ENUM({', '.join(map(literal, values))})"
+
+
 def _states(entity: str) -> str:
-    """The type of an entity's canonical state: an ENUM of them (one byte a row where text took 16)."""
-    return f"ENUM({', '.join(literal(state) for state in ENTITIES[entity].states)})"
+    """The type of an entity's canonical state."""
+    return _enum(ENTITIES[entity].states)
 
 
 @dataclass(frozen=True)
@@ -603,7 +608,7 @@ def _per_handoff(con: duckdb.DuckDBPyConnection, pairs: HandoffPairs) -> str:
         f"SELECT id, from_system, to_system FROM {SCHEMA}.handoffs_in_use(?, ?) ORDER BY position",
         [pairs.source, pairs.target],
     ).fetchall()
-    kind = f"ENUM({', '.join(literal(h) for h, _, _ in handoffs)})" if handoffs else "VARCHAR"
+    kind = _enum([h for h, _, _ in handoffs]) if handoffs else "VARCHAR"
     parts = []
     for handoff, from_system, to_system in handoffs or [(None, None, None)]:
         parts.append(
