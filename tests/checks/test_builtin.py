@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from tests.checks.company import EXPECTED, files, inv, job, write
+from tests.checks.company import EXPECTED, JOBS, SHEET_JOBS, files, inv, job, write
 from trueup.checks import context
 from trueup.checks.registry import builtin_checks
 from trueup.cli.app import app
@@ -111,10 +111,23 @@ def _customer_sync(
     )
 
 
+def _sheet_in_utc(content: dict[str, str]) -> None:  # the sheet's completion times, pasted from dispatch's UTC
+    # export into a sheet declared to be kept in Chicago time
+    content["trueup.yaml"] = content["trueup.yaml"].replace(
+        "  sheet: {kind: spreadsheet,", "  sheet: {kind: spreadsheet, timezone: America/Chicago,"
+    ).replace('amount: \'"Job Total"\'}', 'amount: \'"Job Total"\', completed_at: Completed}')
+    completed = {j[0]: j[5] for j in JOBS}
+    lines = content["sheet.csv"].splitlines()
+    content["sheet.csv"] = "\n".join(
+        [lines[0] + ",Completed"] + [f"{line},{completed[line.split(',')[0]]}" for line in lines[1:]]
+    ) + "\n"
+
+
 VARIANTS: dict[str, tuple[Callable[[dict[str, str]], None], list[set[Ref]]]] = {
     "unowned_fact": (_unowned, [{("invoice", "accounting", None), ("invoice", "billing", None)}]),
     "handoff_idle": (_idle, [{("handoff", None, h)} for h in IDLE]),
     "record_not_synced": (_customer_sync, [{("customer", "crm", "C4")}]),
+    "timezone_shift": (_sheet_in_utc, [{job(j, "sheet") for j in SHEET_JOBS}]),
 }
 
 
@@ -125,6 +138,20 @@ def test_checks_the_fixture_cannot_plant_at_once(tmp_path: Path, check: str) -> 
     change(content)
     mine = sorted((_records(f) for f in _run(tmp_path, content) if f["check"] == check), key=sorted)
     assert mine == sorted(expected, key=sorted)
+
+
+def test_a_time_zone_mix_up_is_one_finding_until_the_zone_is_declared(tmp_path: Path) -> None:
+    content = files(clean=True)
+    _sheet_in_utc(content)
+    (shift,) = _run(tmp_path / "mixed", content)  # the one finding of the otherwise clean company
+    assert shift["check"] == "timezone_shift" and shift["cause"] == "configuration" and shift["owner"] == "sheet"
+    assert shift["title"] == (
+        "sheet job completed_at: 12 of 12 records are 6 hours later than in dispatch,"
+        " written in UTC and read as America/Chicago"
+    )
+    assert "Declare `timezone: UTC` on system sheet" in shift["detail"]
+    content["trueup.yaml"] = content["trueup.yaml"].replace("timezone: America/Chicago", "timezone: UTC")
+    assert _run(tmp_path / "declared", content) == []  # the times now agree
 
 
 def test_each_job_is_judged_by_its_own_handoffs_sla(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ timezone: America/Chicgo
 country: XX
 systems:
   crm:
-    label: HubSpot
+    timezone: Eastern
     source: {type: files, path: exports/hubspot, tables: {contacts: contacts.csv, deals: deal.csv}}
   dispatch:
     source: {type: file, path: exports/jobber, tables: {jobs: jobs.csv}}
@@ -61,6 +61,7 @@ EXPECTED = [
     (2, "currency", "ISO 4217"),
     (3, "timezone", "America/Chicago"),
     (4, "country", "two-letter"),
+    (7, "systems.crm.timezone", "IANA"),
     (8, "systems.crm.source.tables.deals", "deals.csv"),
     (10, "systems.dispatch.source.type", "files, sql"),
     (13, "systems.billing.colour", "allowed here"),

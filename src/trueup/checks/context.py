@@ -13,6 +13,8 @@ user's own) is plain SQL with its thresholds joined in rather than pasted in:
   (from `carries`), `sla` as an interval and `retired_on`.
 - `config.retired`, `config.reported`, `config.statuses`.
 - `config.loads`: the rows in every source table after each of the last runs that ingested.
+- `config.time_shifts`: the records whose times are another system's shifted by a time zone
+  mix-up (:mod:`trueup.checks.timeshift`).
 
 Most checks start from `records_<entity>`, every system's staged rows (spreadsheets included)
 with the record's canonical id and its references made canonical, which the resolve step writes.
@@ -32,6 +34,7 @@ from datetime import date, datetime
 
 import duckdb
 
+from trueup.checks import timeshift
 from trueup.config.models import Workspace as Config
 from trueup.config.models import owner_of
 from trueup.errors import TerminalError
@@ -64,9 +67,9 @@ def write(
     needs: str | None = None,
 ) -> None:
     """The declarations as `config.*` tables, and the tables checks share. `needs` (the SQL of the
-    checks that will run) leaves out `field_values`, `config.retired_matches`, `payment_reflection`,
-    `invoice_copies`, `job_invoices` and `reported_figures` when no check reads them: some cost more
-    than all the job-to-cash checks together."""
+    checks that will run) leaves out `field_values`, `config.retired_matches`, `config.time_shifts`,
+    `payment_reflection`, `invoice_copies`, `job_invoices` and `reported_figures` when no check reads
+    them: some cost more than all the job-to-cash checks together."""
     present = relations(con, "main")
     needed = (
         "clusters",
@@ -159,6 +162,8 @@ def write(
     _empty_fields(con, ws, staged)
     if needs is None or "retired_matches" in needs:
         _retired_matches(con, ws, staged)
+    if needs is None or "time_shifts" in needs:
+        timeshift.write(con, ws, staged)
     if needs is None or REPORTED_FIGURES in needs:  # else the report keeps reading the last run's
         con.execute(f"CREATE OR REPLACE TABLE {REPORTED_FIGURES} AS {recomputed_sql(ws)}")
 

@@ -92,6 +92,7 @@ class System(Model):
     label: str | None = None
     kind: Literal["system", "spreadsheet"] = "system"
     derived_from: list[str] = []
+    timezone: str | None = None  # its times without an offset are in this zone (default: the workspace's)
     source: Source
 
 

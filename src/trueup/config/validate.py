@@ -37,16 +37,20 @@ def _hint(value: str, choices: Iterable[str], what: str) -> str:
     return (f"did you mean `{near[0]}`? " if near else "") + listed
 
 
-def _settings(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
+def _zone(name: str, here: Path_, at: Located) -> Iterable[Problem]:
     try:
-        zoneinfo.ZoneInfo(ws.timezone)
+        zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         yield at.problem(
-            ("timezone",),
+            here,
             "unknown time zone",
-            value=ws.timezone,
-            fix="use an IANA name such as America/Chicago or Europe/London",
+            value=name,
+            fix="use an IANA name such as America/Chicago, Europe/London or UTC",
         )
+
+
+def _settings(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
+    yield from _zone(ws.timezone, ("timezone",), at)
     import phonenumbers
 
     if ws.country not in phonenumbers.SUPPORTED_REGIONS:
@@ -75,6 +79,8 @@ def _systems(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
                 value=name,
                 fix="rename it, e.g. `crm` or `friday_sheet`",
             )
+        if system.timezone is not None:
+            yield from _zone(system.timezone, (*here, "timezone"), at)
         for i, parent in enumerate(system.derived_from):
             if _unknown_system(at, ws, parent):
                 yield at.problem(

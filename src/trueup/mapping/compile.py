@@ -19,14 +19,16 @@ COERCED = {Kind.MONEY: "not an amount", Kind.TIMESTAMP: "not a date or time"}
 
 
 def timestamp_macro(ws: Workspace) -> str:
+    """`trueup_ts(v, zone)`: a time as exported, as an instant; one without an offset is read in
+    `zone` (a system's `timezone`, or the workspace's)."""
     formats = "[" + ", ".join(literal(f) for f in date_formats(ws.country)) + "]"
     return (
-        "CREATE OR REPLACE TEMP MACRO trueup_ts(v) AS CASE"
+        "CREATE OR REPLACE TEMP MACRO trueup_ts(v, zone) AS CASE"
         " WHEN nullif(trim(CAST(v AS VARCHAR)), '') IS NULL THEN NULL"
         " WHEN regexp_matches(trim(CAST(v AS VARCHAR)),"
         " '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{1,2}:\\d{2}.*(Z|[+-]\\d{2}(:?\\d{2})?)$')"
         " THEN TRY_CAST(trim(CAST(v AS VARCHAR)) AS TIMESTAMPTZ)"
-        f" ELSE timezone({literal(ws.timezone)}, COALESCE(TRY_CAST(trim(CAST(v AS VARCHAR)) AS TIMESTAMP),"
+        " ELSE timezone(zone, COALESCE(TRY_CAST(trim(CAST(v AS VARCHAR)) AS TIMESTAMP),"
         f" try_strptime(trim(CAST(v AS VARCHAR)), {formats}))) END"
     )
 
@@ -70,11 +72,16 @@ def staged_columns(entity: str) -> list[tuple[str, str]]:
     return out
 
 
-def _typed(kind: Kind, expr: str) -> str:
+def zone_of(ws: Workspace, system: str) -> str:
+    """The time zone a system's times without an offset are read in."""
+    return ws.systems[system].timezone or ws.timezone
+
+
+def _typed(kind: Kind, expr: str, zone: str) -> str:
     if kind is Kind.MONEY:
         return f"trueup_money({expr})"
     if kind is Kind.TIMESTAMP:
-        return f"trueup_ts({expr})"
+        return f"trueup_ts({expr}, {literal(zone)})"
     if kind in (Kind.POSTAL_CODE, Kind.COUNTRY):
         return f"upper(trueup_text({expr}))"
     return f"trueup_text({expr})"
@@ -87,6 +94,7 @@ def system_select(ws: Workspace, entity: str, system: str, mapping: EntityMappin
     :func:`staged_select`); here they are left NULL.
     """
     fields = ENTITIES[entity].fields
+    zone = zone_of(ws, system)
     inner = [f"{literal(system)} AS system", f"trueup_text(CAST(({mapping.id}) AS VARCHAR)) AS source_id"]
     outer = ["system", "source_id"]
     checks = [
@@ -101,10 +109,10 @@ def system_select(ws: Workspace, entity: str, system: str, mapping: EntityMappin
         spec = mapping.field(field)
         raw = f"_in_{field}"
         inner.append(f"CAST(({spec.expr}) AS VARCHAR) AS {ident(raw)}")
-        outer.append(f"{_typed(kind, ident(raw))} AS {ident(field)}")
+        outer.append(f"{_typed(kind, ident(raw), zone)} AS {ident(field)}")
         if kind in COERCED:
             checks.append(
-                f"CASE WHEN nullif(trim({ident(raw)}), '') IS NOT NULL AND {_typed(kind, ident(raw))} IS NULL"
+                f"CASE WHEN nullif(trim({ident(raw)}), '') IS NOT NULL AND {_typed(kind, ident(raw), zone)} IS NULL"
                 f" THEN {{'column': {literal(field)}, 'raw': {ident(raw)}, 'reason': {literal(COERCED[kind])}}} END"
             )
     for field, kind in fields.items():

@@ -30,7 +30,7 @@ LABELS: dict[Action, str] = {
     "monitor": "Monitor",
 }
 MODEL_GAPS = ("column_without_upstream", "unowned_fact")
-DEFINITION_CHECKS = ("unmapped_status", "always_empty_column", "systematic_offset")
+DEFINITION_CHECKS = ("unmapped_status", "always_empty_column", "systematic_offset", "timezone_shift")
 CONFLICT_CHECKS = ("field_conflict", "two_writers")
 
 

@@ -65,7 +65,7 @@ class Sampler:
                 f" count(v) FILTER (WHERE regexp_full_match(v, '{PHONE_RE}')"
                 "   AND length(regexp_replace(v, '[^0-9]', '', 'g')) BETWEEN 10 AND 15),"
                 " count(v) FILTER (WHERE trueup_money(v) IS NOT NULL),"
-                " count(v) FILTER (WHERE trueup_ts(v) IS NOT NULL),"
+                " count(v) FILTER (WHERE trueup_ts(v, 'UTC') IS NOT NULL),"
                 f" count(v) FILTER (WHERE regexp_full_match(v, '{AMOUNT_RE}')),"
                 " count(v) FILTER (WHERE regexp_full_match(v, '[0-9]+'))"
                 f" FROM (SELECT {text(expr)} AS v FROM (SELECT * FROM {table.sample} LIMIT 5000) AS r)"
