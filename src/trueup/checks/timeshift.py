@@ -21,11 +21,11 @@ from __future__ import annotations
 import duckdb
 
 from trueup.config.models import Workspace as Config
+from trueup.config.models import zone_of
 from trueup.ingest.base import literal
-from trueup.mapping.compile import zone_of
 from trueup.model import COPIES, ENTITIES, Kind
 from trueup.resolve import records_table
-from trueup.warehouse import ident, table_exists
+from trueup.warehouse import ident, scalar, table_exists
 
 TABLE = "config.time_shifts"
 LINKS = "links"  # the link step's pairs of records of one real thing (not imported: that step imports Splink)
@@ -44,15 +44,16 @@ def write(con: duckdb.DuckDBPyConnection, ws: Config, entities: list[str]) -> No
         " canonical_id VARCHAR, against VARCHAR, written_in VARCHAR, read_in VARCHAR, hours DOUBLE,"
         " compared BIGINT)"
     )
-    linked: list[str] = []
-    if table_exists(con, "main", LINKS):
-        linked = con.execute(f"SELECT list(DISTINCT entity) FROM {LINKS}").fetchall()[0][0] or []
+    linked = (
+        scalar(con, f"SELECT list(DISTINCT entity) FROM {LINKS}")
+        if table_exists(con, "main", LINKS)
+        else None
+    )
     for entity in entities:
         fields = _shared_times(ws, entity)
-        if not fields or entity not in linked:  # (no record of one system is a record of another)
+        if not fields or entity not in (linked or []):  # (no record of one system is a record of another)
             continue
-        records = con.execute(f"SELECT count(*) FROM {records_table(entity)}").fetchall()[0][0]
-        buckets = max(1, records // SAMPLED)
+        buckets = max(1, scalar(con, f"SELECT count(*) FROM {records_table(entity)}") // SAMPLED)
         for field, system, written_in, against in _suspects(con, ws, entity, fields, buckets):
             con.execute(f"INSERT INTO {TABLE} {_shifted_sql(ws, entity, field, system, written_in, against)}")
 

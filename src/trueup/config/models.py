@@ -279,6 +279,11 @@ class Workspace(Model):
         return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def zone_of(ws: Workspace, system: str) -> str:
+    """The time zone a system's times without an offset are read in: its own, or the workspace's."""
+    return ws.systems[system].timezone or ws.timezone
+
+
 def owner_of(ws: Workspace, entity: str, field: str = "*") -> str | None:
     """The system declared to own `entity.field` (falling back to `entity.*`), if any."""
     for key in (f"{entity}.{field}", f"{entity}.*"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from trueup.config.models import EntityMapping, Workspace, id_space
+from trueup.config.models import EntityMapping, Workspace, id_space, zone_of
 from trueup.ingest.base import literal
 from trueup.mapping.normalize import SQL_MACROS, date_formats
 from trueup.model import ENTITIES, Kind
@@ -70,11 +70,6 @@ def staged_columns(entity: str) -> list[tuple[str, str]]:
         ("_loaded_at", "TIMESTAMPTZ"),
     ]
     return out
-
-
-def zone_of(ws: Workspace, system: str) -> str:
-    """The time zone a system's times without an offset are read in."""
-    return ws.systems[system].timezone or ws.timezone
 
 
 def _typed(kind: Kind, expr: str, zone: str) -> str:
