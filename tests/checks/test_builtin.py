@@ -69,7 +69,8 @@ def test_titles_money_owners_and_causes(found: list[dict]) -> None:
     assert edited["money"] == 50.0 and edited["cause"] == "design"
     taxed = next(f for f in by_check["amount_mismatch"] if ("invoice", "accounting", "L11") in _records(f))
     assert taxed["money"] == 8.0 and taxed["cause"] == "configuration" and "tax" in taxed["cause_reason"]
-    assert by_check["unmapped_status"][0]["cause"] == "configuration"
+    unmapped = by_check["unmapped_status"][0]
+    assert unmapped["cause"] == "configuration" and unmapped["cause_reason"] == unmapped["title"]  # its own evidence
     assert by_check["handoff_stalled"][0]["money"] == 216.0  # what billing still shows open on INV-11, INV-12
     assert by_check["reported_differs"][0]["money"] == 276.0  # reported 2,400.00; the invoices say 2,124.00
     assert (
@@ -145,6 +146,7 @@ def test_a_time_zone_mix_up_is_one_finding_until_the_zone_is_declared(tmp_path: 
     _sheet_in_utc(content)
     (shift,) = _run(tmp_path / "mixed", content)  # the one finding of the otherwise clean company
     assert shift["check"] == "timezone_shift" and shift["cause"] == "configuration" and shift["owner"] == "sheet"
+    assert shift["cause_reason"] == shift["title"]
     assert shift["title"] == (
         "sheet job completed_at: 12 of 12 records are 6 hours later than in dispatch,"
         " written in UTC and read as America/Chicago"

@@ -1,10 +1,11 @@
 """Root cause (debt category 6): is each finding a setting to change or a design to rethink?
 
 Configuration causes are found by the vendor-setting checks (an unmapped status value, a field
-mapped to an always-empty column, a systematic offset such as tax applied twice) and by the size
-of a difference (a cent or two is rounding). Every other finding that involves a record such a
-check names inherits its cause, with that finding's title as the evidence. Everything else is a
-matter of design, and the reason names which part: ownership, workflow or reporting.
+mapped to an always-empty column, a systematic offset such as tax applied twice, times shifted by
+a time zone), whose own titles are the evidence, and by the size of a difference (a cent or two is
+rounding). Every other finding that involves a record such a check names inherits its cause, with
+that finding's title as the evidence. Everything else is a matter of design, and the reason names
+which part: ownership, workflow or reporting.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def own_reason() -> str:
     return (
         f"CASE WHEN cause_reason IS NOT NULL THEN cause_reason"
         f" WHEN {ROUNDED} THEN 'rounding: the amounts differ by a cent or two'"
-        f" WHEN cause = 'configuration' THEN 'configuration: ' || title"
+        f" WHEN cause = 'configuration' THEN title"
         f" ELSE CASE category {cases} ELSE 'design' END END"
     )
 
