@@ -37,7 +37,7 @@ entities:
     billing:
       from: invoices
       id: invoice_no
-      fields: {status: state, amount: totl}
+      fields: {status: state, amount: totl, completed_at: {expr: issued, timezone: Mars/Olympus}, number: {expr: invoice_no, timezone: UTC}}
   widget:
     crm: {from: contacts, id: x}
 statuses:
@@ -68,6 +68,8 @@ EXPECTED = [
     (17, "entities.customer.crm.from", "did you mean `contacts`"),
     (19, "entities.customer.crm.fields.emial", "did you mean `email`"),
     (24, "entities.job.billing.fields.amount", "did you mean `total`"),
+    (24, "entities.job.billing.fields.completed_at.timezone", "IANA"),
+    (24, "entities.job.billing.fields.number.timezone", "only a time field"),
     (25, "entities.widget", "entities are"),
     (29, "statuses.job.billing.paid", "states are"),
     (31, "ownership.customer.*", "systems are"),

@@ -129,3 +129,29 @@ def test_show_puts_the_values_the_rule_and_the_history_together(demo: Path, demo
 
 def test_the_clean_company_has_no_findings(clean: Path) -> None:
     assert _findings(clean) == []
+
+
+def test_sheet_times_pasted_in_utc_are_one_finding_and_its_fix_resolves_what_they_caused(tmp_path: Path) -> None:
+    from trueup import pipeline
+    from trueup.demo import Rates, generate
+    from trueup.workspace import Workspace
+
+    root = generate(tmp_path / "utc", rates=Rates(sheet_times_in_utc=1.0)).root  # the small company
+    steps = ["ingest", "map", "link", "resolve", "check"]
+    assert pipeline.run(Workspace.open(root), only=steps).outcome == "succeeded"
+    scores = evaluate(read_truth(root), _findings(root)).as_dict()
+    for kind in ("timezone_shift", "sheet_correction"):
+        assert scores["kinds"][kind]["precision"] == scores["kinds"][kind]["recall"] == 1.0, scores["kinds"][kind]
+    (shift,) = _findings(root, "--check", "timezone_shift")
+    assert shift["owner"] == "friday_sheet" and shift["field"] == "completed_at"
+    moved = [f for f in _findings(root, "--check", "sheet_correction") if f["field"] == "Completed"]
+    assert moved and all(f["cause"] == "configuration" and f["cause_reason"] == shift["title"] for f in moved)
+    # The detail names the fix, as the field's own zone (the sheet's invoice dates are read right).
+    fix = shift["detail"].split("`")[1]
+    assert fix == "completed_at: {expr: 'Completed', timezone: UTC}", shift["detail"]
+    config = root / "trueup.yaml"
+    config.write_text(config.read_text().replace("completed_at: Completed", fix))
+    assert pipeline.run(Workspace.open(root), only=steps).outcome == "succeeded"
+    resolved = _findings(root, "--state", "auto_resolved")
+    assert sorted(f["id"] for f in resolved) == sorted(f["id"] for f in [shift, *moved])
+    assert not _findings(root, "--state", "open", "--check", "timezone_shift")

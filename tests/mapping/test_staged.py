@@ -152,6 +152,42 @@ def test_rows_that_cannot_be_coerced_are_quarantined_by_line(make_workspace) -> 
     ]
 
 
+def test_times_without_an_offset_are_read_in_the_fields_then_the_systems_then_the_workspaces_zone(
+    make_workspace,  # type: ignore[no-untyped-def]
+) -> None:
+    root = make_workspace(
+        """
+        name: t
+        timezone: America/Chicago
+        systems:
+          dispatch: {timezone: Europe/London, source: {type: files, tables: {jobs: jobs.csv}}}
+          sheet: {source: {type: files, tables: {rows: rows.csv}}}
+        entities:
+          job:
+            dispatch:
+              from: jobs
+              id: no
+              fields: {completed_at: done, scheduled_at: {expr: booked, timezone: UTC}}
+            sheet: {from: rows, id: no, fields: {completed_at: done}}
+        """,
+        {
+            "jobs.csv": "no,done,booked\n1,2026-07-01 12:00,2026-07-01 12:00\n2,2026-07-01T12:00:00+02:00,\n",
+            "rows.csv": "no,done\n1,2026-07-01 12:00\n",
+        },
+    )
+    pipeline.run(Workspace.open(root), only=["ingest", "map"])
+    staged = _query(
+        root,
+        "SELECT system, source_id, epoch(completed_at), epoch(scheduled_at) FROM staged_job ORDER BY ALL",
+    )
+    noon_utc = datetime(2026, 7, 1, 12, tzinfo=ZoneInfo("UTC")).timestamp()
+    assert staged == [
+        ("dispatch", "1", noon_utc - 3600, noon_utc),  # the system's zone (BST); the field's own (UTC)
+        ("dispatch", "2", noon_utc - 7200, None),  # an offset is taken as written
+        ("sheet", "1", noon_utc + 5 * 3600, None),  # the workspace's zone (CDT)
+    ]
+
+
 @pytest.mark.parametrize(
     ("raw", "e164"),
     [

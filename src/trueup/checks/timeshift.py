@@ -13,7 +13,9 @@ makes: written in UTC, or written in the workspace's zone, and read in the zone 
 in. A first pass looks at a sample of the records (by a hash of their canonical id, the same ones
 in every system); only a field whose sampled pairs are mostly shifted one way is looked at in full,
 so the usual run, with nothing shifted, costs one scan of each such entity's records. Each record
-of the shifted system whose difference is the shift becomes one row of `config.time_shifts`.
+of the shifted system whose difference is the shift becomes one row of `config.time_shifts`, with
+the declaration that fixes it: the system's `timezone` when all its compared times are shifted
+alike (an API export), else the field's own (one column pasted from elsewhere).
 """
 
 from __future__ import annotations
@@ -38,24 +40,58 @@ MIN_SHARE = 0.5  # ...at least this share of the pairs compared
 def write(con: duckdb.DuckDBPyConnection, ws: Config, entities: list[str]) -> None:
     """`config.time_shifts`: each record whose time is shifted against another system's, with the
     field, the zone its times were written in and the zone they were read in, the system it was
-    compared with, how many hours off it is, and how many of its system's records were compared."""
+    compared with, how many hours off it is, how many of its system's records were compared, and
+    what to declare in `trueup.yaml` to read them right."""
     con.execute(
         f"CREATE OR REPLACE TABLE {TABLE} (entity VARCHAR, field VARCHAR, system VARCHAR, source_id VARCHAR,"
         " canonical_id VARCHAR, against VARCHAR, written_in VARCHAR, read_in VARCHAR, hours DOUBLE,"
-        " compared BIGINT)"
+        " compared BIGINT, declare VARCHAR)"
     )
     linked = (
         scalar(con, f"SELECT list(DISTINCT entity) FROM {LINKS}")
         if table_exists(con, "main", LINKS)
         else None
     )
+    suspects = []
     for entity in entities:
         fields = _shared_times(ws, entity)
         if not fields or entity not in (linked or []):  # (no record of one system is a record of another)
             continue
         buckets = max(1, scalar(con, f"SELECT count(*) FROM {records_table(entity)}") // SAMPLED)
-        for field, system, written_in, against in _suspects(con, ws, entity, fields, buckets):
-            con.execute(f"INSERT INTO {TABLE} {_shifted_sql(ws, entity, field, system, written_in, against)}")
+        suspects += [(entity, *suspect) for suspect in _suspects(con, ws, entity, fields, buckets)]
+    for entity, field, system, written_in, against in suspects:
+        declare = _declaration(ws, entity, field, system, written_in, suspects, entities)
+        shifted = _shifted_sql(ws, entity, field, system, written_in, against)
+        con.execute(f"INSERT INTO {TABLE} SELECT *, {literal(declare)} FROM ({shifted})")
+
+
+def _declaration(
+    ws: Config,
+    entity: str,
+    field: str,
+    system: str,
+    written_in: str,
+    suspects: list[tuple[str, str, str, str, str]],
+    entities: list[str],
+) -> str:
+    """What to declare so that these times are read in the zone they were written in:
+    the system's `timezone` when every time of it that other systems also hold is shifted alike and
+    none has a zone of its own, else this field's."""
+    times = {(e, f) for e in entities for f, held in _shared_times(ws, e).items() if system in held}
+    alike = {(e, f) for e, f, s, w, _ in suspects if s == system and w == written_in}
+    own = any(ws.entities[e][system].field(f).timezone for e, f in times)
+    if times <= alike and not own:
+        return f"Declare `timezone: {written_in}` on system {system} in trueup.yaml."
+    spec = ws.entities[entity][system].field(field)
+    return (
+        f"In trueup.yaml, give this field its own zone: `{field}: {{expr: {_quoted(spec.expr)},"
+        f" timezone: {written_in}}}` under entities.{entity}.{system}.fields."
+    )
+
+
+def _quoted(expr: str) -> str:
+    """A mapping's SQL as a YAML scalar that reads back the same whatever its characters."""
+    return "'" + expr.replace("'", "''") + "'"
 
 
 def _shared_times(ws: Config, entity: str) -> dict[str, list[str]]:
@@ -81,10 +117,10 @@ def _shift(written_in: str, read_in: str, at: str) -> str:
     return f"(epoch_us(timezone({literal(written_in)}, {at})) - epoch_us(timezone({literal(read_in)}, {at})))"
 
 
-def _mixups(ws: Config, system: str) -> list[str]:
-    """The zones a system's times may have been written in by mistake: UTC, and the workspace's,
-    where they differ from the zone the system is read in."""
-    read_in = zone_of(ws, system)
+def _mixups(ws: Config, system: str, entity: str, field: str) -> list[str]:
+    """The zones a system's times of a field may have been written in by mistake: UTC, and the
+    workspace's, where they differ from the zone the field is read in."""
+    read_in = zone_of(ws, system, entity, field)
     return [zone for zone in dict.fromkeys(("UTC", ws.timezone)) if zone != read_in]
 
 
@@ -93,17 +129,25 @@ def _suspects(
 ) -> list[tuple[str, str, str, str]]:
     """The (field, shifted system, zone written in, the other system) whose sampled pairs are
     mostly shifted that way, counted per pair of systems in one pass over the sample."""
-    systems = sorted({s for held in fields.values() for s in held})
-    mixups = sorted({(w, zone_of(ws, s)) for s in systems for w in _mixups(ws, s)})
+    mixups = sorted(
+        {
+            (w, zone_of(ws, s, entity, f))
+            for f, held in fields.items()
+            for s in held
+            for w in _mixups(ws, s, entity, f)
+        }
+    )
     counts = []
-    for field in fields:
+    for field, held in fields.items():
         f = ident(field)
         counts.append(f"count(*) FILTER (WHERE a.{f} IS NOT NULL AND b.{f} IS NOT NULL)")
         for written_in, read_in in mixups:  # a is off: its time is the truth (b's) shifted
-            read = ", ".join(literal(s) for s in systems if zone_of(ws, s) == read_in)
+            read = [literal(s) for s in held if zone_of(ws, s, entity, field) == read_in]
             counts.append(
-                f"count(*) FILTER (WHERE a.system IN ({read}) AND a.{f} <> b.{f}"
+                f"count(*) FILTER (WHERE a.system IN ({', '.join(read)}) AND a.{f} <> b.{f}"
                 f" AND epoch_us(a.{f}) - epoch_us(b.{f}) = {_shift(written_in, read_in, f'b.{f}')})"
+                if read
+                else "0"  # no system reads this field in that zone
             )
     sample = (
         f"SELECT system, canonical_id, {', '.join(ident(f) for f in fields)} FROM {records_table(entity)}"
@@ -126,7 +170,7 @@ def _suspects(
 def _shifted_sql(ws: Config, entity: str, field: str, system: str, written_in: str, against: str) -> str:
     """Every record of the shifted system whose time is the other system's shifted by the mix-up,
     over all records, with how many of its records both systems time."""
-    f, read_in, table = ident(field), zone_of(ws, system), records_table(entity)
+    f, read_in, table = ident(field), zone_of(ws, system, entity, field), records_table(entity)
     return f"""
     WITH pairs AS (
       SELECT a.source_id, a.canonical_id, a.{f} AS t, b.{f} AS truth

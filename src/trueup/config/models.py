@@ -100,11 +100,13 @@ class System(Model):
 
 
 class FieldSpec(Model):
-    """A field given explicitly: its SQL, and for a reference, whose ids it holds."""
+    """A field given explicitly: its SQL; for a reference, whose ids it holds; for a time, the zone
+    its values without an offset are in, when not its system's (one column pasted from an API)."""
 
     expr: str
     system: str | None = None  # the system whose id space a reference points into
     matches: Literal["id", "number"] = "id"
+    timezone: str | None = None  # a time field's zone, when not its system's
 
 
 class EntityMapping(Model):
@@ -279,9 +281,12 @@ class Workspace(Model):
         return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-def zone_of(ws: Workspace, system: str) -> str:
-    """The time zone a system's times without an offset are read in: its own, or the workspace's."""
-    return ws.systems[system].timezone or ws.timezone
+def zone_of(ws: Workspace, system: str, entity: str | None = None, field: str | None = None) -> str:
+    """The time zone a system's times without an offset are read in: the field's own (given the
+    entity and field), the system's, or the workspace's."""
+    mapping = ws.entities.get(entity or "", {}).get(system)
+    own = mapping.field(field).timezone if mapping and field in mapping.fields else None
+    return own or ws.systems[system].timezone or ws.timezone
 
 
 def owner_of(ws: Workspace, entity: str, field: str = "*") -> str | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from trueup.config.loader import Located, Path_
 from trueup.config.models import NAME_RE, FilesSource, SqlSource, Workspace
 from trueup.errors import Problem
-from trueup.model import ENTITIES
+from trueup.model import ENTITIES, Kind
 
 
 def cross_reference_problems(ws: Workspace, located: Located, root: Path) -> list[Problem]:
@@ -194,6 +194,16 @@ def _entities(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
                         (*here, "fields", field, "system"),
                         "only a reference field (customer, location, deal, job, invoice) names a system",
                     )
+                if spec.timezone is not None:
+                    if canonical[field] is Kind.TIMESTAMP:
+                        yield from _zone(spec.timezone, (*here, "fields", field, "timezone"), at)
+                    else:
+                        yield at.problem(
+                            (*here, "fields", field, "timezone"),
+                            "only a time field has a time zone",
+                            value=spec.timezone,
+                            fix="remove `timezone` here, or give it to the time field it belongs to",
+                        )
             for field in mapping.extra:
                 if field in canonical:
                     yield at.problem(

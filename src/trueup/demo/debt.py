@@ -51,6 +51,7 @@ class Rates:
     sheet_correction: float = 0.05  # of the reconciliation sheet's rows, one cell corrected by hand
     sheet_row_added: float = 0.01
     sheet_row_dropped: float = 0.01
+    sheet_times_in_utc: float = 0.0  # opt-in; above 0: the sheet's completion times are pasted in UTC
     config_gaps: float = 1.0  # 1: the workspace has ownership gaps, an always-empty mapped column
 
     @classmethod

@@ -3,16 +3,18 @@
 Somebody pastes finished jobs (from dispatch) beside their invoices (from the ledger) every week,
 corrects what looks wrong, adds a few rows and columns of their own and deletes rows they would
 rather not explain. Leadership's revenue figure is the sum of this sheet. Every hand edit is
-returned as ground truth.
+returned as ground truth. Opt-in (`sheet_times_in_utc`), the completion times are pasted from
+dispatch's API, which writes them in UTC without an offset.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import numpy as np
@@ -29,6 +31,7 @@ COLUMNS = [
 ADDED_COLUMNS = ["Adj. Amount", "Notes", "Follow-up"]  # no system has these
 CORRECTABLE = ("Invoice Amount", "Job Total", "Invoice Date", "Technician")
 FIXED_TIME = (2026, 11, 20, 17, 30, 0)  # every part of the workbook carries this time
+COMPANY_ZONE = ZoneInfo("America/New_York")  # the zone the company's times are in, and read in
 
 ROWS = f"""
 WITH one_invoice AS (
@@ -98,6 +101,7 @@ def build(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, rates: Rates
     kept = [row for i, row in enumerate(rows) if i not in dropped]
 
     added = np.flatnonzero(take(rng, np.ones(len(kept), bool), rates.sheet_row_added))
+    typed: set[int] = set()  # the rows typed by hand (by identity): no system's
     for k, i in enumerate(added):
         template = kept[i]
         amount = Decimal(int(rng.integers(80, 900)))
@@ -107,8 +111,12 @@ def build(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, rates: Rates
             amount, None, template[at["Completed"]], amount, "Y",
         ]  # fmt: skip
         kept.insert(int(i) + 1 + k, row)
+        typed.add(id(row))
         sheet.edits.append(_edit("sheet_row_added", row[at["Job #"]], None, None, amount))
     sheet.rows = kept
+
+    if rates.sheet_times_in_utc > 0:  # a setting, not a slip: every time pasted from dispatch
+        _paste_in_utc(sheet, [row for row in kept if id(row) not in typed])
 
     if rates.config_gaps > 0:  # the person's own columns: no system has them
         sheet.columns += ADDED_COLUMNS
@@ -126,9 +134,32 @@ def build(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, rates: Rates
     return sheet
 
 
-def _edit(kind: str, job: str | int | None, column: str | None, before: Any, after: Any) -> dict[str, Any]:
+def _paste_in_utc(sheet: Sheet, pasted: list[list[Any]]) -> None:
+    """The completion times of the rows pasted from dispatch as its API writes them: in UTC, without
+    an offset (four or five hours later, read in the company's zone). A time late in the evening
+    lands on the next day: the sheet then shows another day than dispatch, a correction this setting
+    caused."""
+    at = {name: i for i, name in enumerate(sheet.columns)}
+    for row in pasted:
+        local = row[at["Completed"]]
+        if local is None:
+            continue
+        utc = local.replace(tzinfo=COMPANY_ZONE).astimezone(UTC).replace(tzinfo=None)
+        row[at["Completed"]] = utc
+        job = row[at["Job #"]]
+        sheet.edits.append(_edit("timezone_shift", job, "Completed", local, utc, cause="configuration"))
+        if utc.date() != local.date():
+            moved = _edit(
+                "sheet_correction", job, "Completed", local.date(), utc.date(), cause="configuration"
+            )
+            sheet.edits.append(moved)
+
+
+def _edit(
+    kind: str, job: str | int | None, column: str | None, before: Any, after: Any, cause: str = "design"
+) -> dict[str, Any]:
     return {"kind": kind, "job": None if job is None else str(job), "column": column,
-            "upstream": _plain(before), "sheet": _plain(after)}  # fmt: skip
+            "upstream": _plain(before), "sheet": _plain(after), "cause": cause}  # fmt: skip
 
 
 def _plain(value: Any) -> Any:

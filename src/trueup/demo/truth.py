@@ -273,8 +273,10 @@ def expected_findings(con: duckdb.DuckDBPyConnection, sheet_edits: list[dict[str
         cursor = con.execute(_select(problem, grouped))
         names = [d[0] for d in cursor.description]
         lines += [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    for edit in sheet_edits:
-        lines.append(_sheet_line(edit))
+    shifted = [edit for edit in sheet_edits if edit["kind"] == "timezone_shift"]
+    lines += [_sheet_line(edit) for edit in sheet_edits if edit["kind"] != "timezone_shift"]
+    if shifted:
+        lines.append(_shift_line(shifted))
     for handoff in HANDOFFS:
         gaps = missing_parts(handoff, config_gaps)
         if gaps:
@@ -332,19 +334,37 @@ def _sheet_line(edit: dict[str, Any]) -> dict[str, Any]:
     money = edit["sheet"] if edit["kind"] == "sheet_row_added" else None
     if edit["kind"] == "sheet_correction" and isinstance(edit["sheet"], float):
         money = round(abs(edit["sheet"] - edit["upstream"]), 2)
+    by_hand = edit["cause"] == "design"  # else a setting made it: a time pasted in UTC moved the day
     return {
         "category": "spreadsheet_middleware",
         "kind": edit["kind"],
         "entities": entities,
         "money": money,
         "field": edit["column"],
-        "cause": "design",
+        "cause": edit["cause"],
         "detail": {
-            "sheet_correction": f"corrected by hand: {edit['upstream']} -> {edit['sheet']}",
+            "sheet_correction": f"{'corrected by hand' if by_hand else 'pasted in UTC'}: {edit['upstream']}"
+            f" -> {edit['sheet']}",
             "sheet_row_dropped": "a finished job deleted from the sheet",
             "sheet_row_added": "a row typed in by hand, in no system",
             "column_without_upstream": "a column no system has",
         }[edit["kind"]],
+    }
+
+
+def _shift_line(shifted: list[dict[str, Any]]) -> dict[str, Any]:
+    """One problem for every completion time the sheet holds in UTC: a setting of the paste."""
+    return {
+        "category": "vendor_setting",
+        "kind": "timezone_shift",
+        "entities": [
+            {"entity": "job", "system": "friday_sheet", "source_id": e["job"]}
+            for e in sorted(shifted, key=lambda e: e["job"])
+        ],
+        "money": None,
+        "field": "completed_at",
+        "cause": "configuration",
+        "detail": "the sheet's completion times are pasted from dispatch's API in UTC and read as New York time",
     }
 
 

@@ -20,7 +20,7 @@ COERCED = {Kind.MONEY: "not an amount", Kind.TIMESTAMP: "not a date or time"}
 
 def timestamp_macro(ws: Workspace) -> str:
     """`trueup_ts(v, zone)`: a time as exported, as an instant; one without an offset is read in
-    `zone` (a system's `timezone`, or the workspace's)."""
+    `zone` (a field's or a system's `timezone`, or the workspace's)."""
     formats = "[" + ", ".join(literal(f) for f in date_formats(ws.country)) + "]"
     return (
         "CREATE OR REPLACE TEMP MACRO trueup_ts(v, zone) AS CASE"
@@ -89,7 +89,6 @@ def system_select(ws: Workspace, entity: str, system: str, mapping: EntityMappin
     :func:`staged_select`); here they are left NULL.
     """
     fields = ENTITIES[entity].fields
-    zone = zone_of(ws, system)
     inner = [f"{literal(system)} AS system", f"trueup_text(CAST(({mapping.id}) AS VARCHAR)) AS source_id"]
     outer = ["system", "source_id"]
     checks = [
@@ -103,6 +102,7 @@ def system_select(ws: Workspace, entity: str, system: str, mapping: EntityMappin
             continue
         spec = mapping.field(field)
         raw = f"_in_{field}"
+        zone = zone_of(ws, system, entity, field)  # the field's own, its system's or the workspace's
         inner.append(f"CAST(({spec.expr}) AS VARCHAR) AS {ident(raw)}")
         outer.append(f"{_typed(kind, ident(raw), zone)} AS {ident(field)}")
         if kind in COERCED:
