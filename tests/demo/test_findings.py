@@ -127,6 +127,16 @@ def test_show_puts_the_values_the_rule_and_the_history_together(demo: Path, demo
     assert len(data["values"]) == 2  # the owner's value and the other system's
 
 
+def test_show_lists_the_first_records_of_a_finding_about_many(demo: Path, demo_run: duckdb.DuckDBPyConnection) -> None:
+    many = max(_findings(demo), key=lambda f: len(f["entities"]))
+    assert len(many["entities"]) > 21
+    result = runner.invoke(app, ["findings", "show", str(many["id"]), "-w", str(demo)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    shown, hidden = many["entities"][19]["source_id"], many["entities"][20]["source_id"]
+    assert f" {shown} " in result.output and f" {hidden} " not in result.output
+    assert f"and {len(many['entities']) - 20} more records; `trueup findings show {many['id']} --json`" in result.output
+
+
 def test_the_clean_company_has_no_findings(clean: Path) -> None:
     assert _findings(clean) == []
 

@@ -13,6 +13,7 @@ from trueup.cli.output import out, print_json, print_rows
 
 IdsArg = Annotated[list[int], typer.Argument(help="Finding ids, as `trueup findings` shows them.")]
 Many = Annotated[list[str] | None, typer.Option(help="Keep only these (repeatable).")]
+SHOWN_RECORDS = 20  # a finding about more records (a setting that touched thousands) lists these; --json all
 
 
 def _money(value: Any) -> str:
@@ -102,9 +103,13 @@ def show(finding_id: Annotated[int, typer.Argument(help="The finding's id.")], w
         ("last seen", f"{_moment(f['last_seen'])} (run {f['last_run']})"),
     ]  # fmt: skip
     print_rows(["", ""], [[k, v] for k, v in fields if v not in (None, "")])
+    records = f["entities"]
     print_rows(["entity", "system", "source id", "canonical id"],
-               [[e["entity"], e.get("system"), e.get("source_id"), e.get("canonical_id")] for e in f["entities"]],
-               title="Records")  # fmt: skip
+               [[e["entity"], e.get("system"), e.get("source_id"), e.get("canonical_id")]
+                for e in records[:SHOWN_RECORDS]], title="Records")  # fmt: skip
+    if len(records) > SHOWN_RECORDS:
+        out.print(f"and {len(records) - SHOWN_RECORDS:,} more records; `trueup findings show {f['id']} --json`"
+                  " lists every one", highlight=False)  # fmt: skip
     values = f["values"]
     if isinstance(values, dict) and values:
         print_rows(["", "value"], [[k, _plain(v)] for k, v in values.items()], title="Values")
