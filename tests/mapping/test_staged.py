@@ -171,7 +171,8 @@ def test_times_without_an_offset_are_read_in_the_fields_then_the_systems_then_th
             sheet: {from: rows, id: no, fields: {completed_at: done}}
         """,
         {
-            "jobs.csv": "no,done,booked\n1,2026-07-01 12:00,2026-07-01 12:00\n2,2026-07-01T12:00:00+02:00,\n",
+            "jobs.csv": "no,done,booked\n1,2026-07-01 12:00,2026-07-01 12:00\n2,2026-07-01T12:00:00+02:00,\n"
+            "3,2026-07-01,07/01/2026\n",
             "rows.csv": "no,done\n1,2026-07-01 12:00\n",
         },
     )
@@ -181,9 +182,11 @@ def test_times_without_an_offset_are_read_in_the_fields_then_the_systems_then_th
         "SELECT system, source_id, epoch(completed_at), epoch(scheduled_at) FROM staged_job ORDER BY ALL",
     )
     noon_utc = datetime(2026, 7, 1, 12, tzinfo=ZoneInfo("UTC")).timestamp()
+    midnight_chicago = datetime(2026, 7, 1, tzinfo=ZoneInfo("America/Chicago")).timestamp()
     assert staged == [
         ("dispatch", "1", noon_utc - 3600, noon_utc),  # the system's zone (BST); the field's own (UTC)
         ("dispatch", "2", noon_utc - 7200, None),  # an offset is taken as written
+        ("dispatch", "3", midnight_chicago, midnight_chicago),  # a date alone is a day of the company's calendar
         ("sheet", "1", noon_utc + 5 * 3600, None),  # the workspace's zone (CDT)
     ]
 

@@ -20,15 +20,19 @@ COERCED = {Kind.MONEY: "not an amount", Kind.TIMESTAMP: "not a date or time"}
 
 def timestamp_macro(ws: Workspace) -> str:
     """`trueup_ts(v, zone)`: a time as exported, as an instant; one without an offset is read in
-    `zone` (a field's or a system's `timezone`, or the workspace's)."""
+    `zone` (a field's or a system's `timezone`, or the workspace's). A date alone (no clock time in
+    the text: `2026-11-03`, `Nov 3, 2026`) is a day of the company's calendar, the workspace's,
+    whatever zone the system's times are in: read in UTC, a due date would fall on the day before."""
     formats = "[" + ", ".join(literal(f) for f in date_formats(ws.country)) + "]"
+    company = literal(ws.timezone)
     return (
         "CREATE OR REPLACE TEMP MACRO trueup_ts(v, zone) AS CASE"
         " WHEN nullif(trim(CAST(v AS VARCHAR)), '') IS NULL THEN NULL"
         " WHEN regexp_matches(trim(CAST(v AS VARCHAR)),"
         " '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{1,2}:\\d{2}.*(Z|[+-]\\d{2}(:?\\d{2})?)$')"
         " THEN TRY_CAST(trim(CAST(v AS VARCHAR)) AS TIMESTAMPTZ)"
-        " ELSE timezone(zone, COALESCE(TRY_CAST(trim(CAST(v AS VARCHAR)) AS TIMESTAMP),"
+        f" ELSE timezone(CASE WHEN zone = {company} OR regexp_matches(CAST(v AS VARCHAR), '\\d:\\d\\d') THEN zone"
+        f" ELSE {company} END, COALESCE(TRY_CAST(trim(CAST(v AS VARCHAR)) AS TIMESTAMP),"
         f" try_strptime(trim(CAST(v AS VARCHAR)), {formats}))) END"
     )
 
