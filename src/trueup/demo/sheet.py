@@ -52,7 +52,7 @@ ORDER BY j.completed_at, j.number
 class Sheet:
     rows: list[list[Any]]
     columns: list[str]
-    edits: list[dict[str, Any]] = field(default_factory=list)  # ground truth: every edit, by hand or a setting
+    edits: list[dict[str, Any]] = field(default_factory=list)  # the truth: each edit, by hand or setting
 
     def reported_revenue(self) -> Decimal:
         """What leadership was told: the sheet's invoice amounts (or the adjusted ones) issued in the period."""
