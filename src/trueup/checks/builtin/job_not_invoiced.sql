@@ -9,13 +9,15 @@
 WITH handoff AS (
   SELECT * FROM config.handoffs_in_use('job', 'invoice')
   ORDER BY position LIMIT 1
-), uninvoiced AS MATERIALIZED (  -- the finished, billable jobs no invoice names, by id alone (carried through the
+), uninvoiced AS MATERIALIZED (  -- the finished, billable jobs no invoice names, by row alone (carried through the
   -- join, their other columns cost 80 MB of memory on `large`)
-  SELECT j.canonical_id FROM job j ANTI JOIN invoice i ON i.job = j.canonical_id  -- (NOT EXISTS compared ids NULL-safely: slower)
+  SELECT j.rowid AS row FROM job j ANTI JOIN invoice i ON i.job = j.canonical_id  -- (NOT EXISTS compared ids NULL-safely: slower)
   WHERE j.state IN ('completed', 'invoice_ready', 'closed') AND coalesce(j.amount, 0) <> 0
-), unbilled AS (  -- those late; their records and titles after, for those alone
+), unbilled AS (  -- those late; their records and titles after, for those alone (read by row: joined by id, the
+  -- whole job table was scanned again)
   SELECT j.*, h.id AS handoff, coalesce(h.owner, h.to_system, 'billing') AS owner, h.from_system, h.sla, s.as_of
-  FROM uninvoiced u JOIN job j USING (canonical_id) CROSS JOIN config.settings s LEFT JOIN handoff h ON true
+  FROM (SELECT * FROM job WHERE rowid IN (SELECT row FROM uninvoiced)) j
+  CROSS JOIN config.settings s LEFT JOIN handoff h ON true
   WHERE j.completed_at + coalesce(h.sla, INTERVAL 3 DAY) < s.as_of
 )
 SELECT [{'entity': 'job', 'system': r.system, 'source_id': r.source_id, 'canonical_id': r.canonical_id}] AS entities,
