@@ -144,6 +144,9 @@ def test_checks_the_fixture_cannot_plant_at_once(tmp_path: Path, check: str) -> 
 def test_a_time_zone_mix_up_is_one_finding_until_the_zone_is_declared(tmp_path: Path) -> None:
     content = files(clean=True)
     _sheet_in_utc(content)
+    for name in ("dispatch/jobs.csv", "sheet.csv"):  # three jobs done in the night Chicago's clocks go back:
+        # 06:30 UTC is 01:30 CDT, and read as Chicago time it is 06:30 CST (six hours later, not five)
+        content[name] = content[name].replace("2026-11-01 10:00", "2026-11-01 06:30")
     (shift,) = _run(tmp_path / "mixed", content)  # the one finding of the otherwise clean company
     assert shift["check"] == "timezone_shift" and shift["cause"] == "configuration" and shift["owner"] == "sheet"
     assert shift["cause_reason"] == shift["title"]

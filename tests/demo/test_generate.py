@@ -6,8 +6,10 @@ import csv
 import hashlib
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from trueup.checks.definition import CATEGORIES as DEBT_CATEGORIES
@@ -168,3 +170,12 @@ def test_the_same_customer_differs_only_as_people_type(demo: Path, demo_run) -> 
     }
     same = [p for p in pairs if p[2]]
     assert len(same) >= len(pairs) - len(conflicts)
+
+
+@pytest.mark.parametrize("clock", ["2026-11-01 01:30", "2026-03-08 02:30", "2026-07-01 12:00", "2026-01-05 09:15"])
+def test_the_sheets_utc_times_are_the_instants_trueup_reads_dispatchs_times_as(clock: str) -> None:
+    from trueup.demo.sheet import as_read  # the hour the clocks repeat, the hour they skip, summer, winter
+
+    read = duckdb.connect().execute(f"SELECT timezone('America/New_York', TIMESTAMP '{clock}')").fetchone()
+    # (compared in UTC: an aware time in a repeated or skipped hour equals no time of another zone)
+    assert read is not None and as_read(datetime.fromisoformat(clock)).astimezone(UTC) == read[0].astimezone(UTC)

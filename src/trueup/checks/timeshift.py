@@ -8,9 +8,11 @@ time in another system, the difference is exactly that, record after record. Suc
 a setting, not a series of late or early records, and the check `timezone_shift` reports it once.
 
 For each timestamp field two or more systems map, the records of a real thing both hold are
-paired by canonical id, and each pair's difference is compared with the two shifts a zone mix-up
-makes: written in UTC, or written in the workspace's zone, and read in the zone the system is read
-in. A first pass looks at a sample of the records (by a hash of their canonical id, the same ones
+paired by canonical id, and each pair is tested for the two mix-ups there are: written in UTC, or
+written in the workspace's zone, and read in the zone the system is read in. A time is mixed up
+when its clock time in the zone it was read in is the other's clock time in the zone it was
+written in (which also holds across a change of the clocks, where the offsets at the two instants
+differ by an hour). A first pass looks at a sample of the records (by a hash of their canonical id, the same ones
 in every system); only a field whose sampled pairs are mostly shifted one way is looked at in full,
 so the usual run, with nothing shifted, costs one scan of each such entity's records. Each record
 of the shifted system whose difference is the shift becomes one row of `config.time_shifts`, with
@@ -111,10 +113,12 @@ def _shared_times(ws: Config, entity: str) -> dict[str, list[str]]:
     return shared
 
 
-def _shift(written_in: str, read_in: str, at: str) -> str:
-    """How far (in microseconds) a time written in one zone and read in another lands from the
-    truth, at the instant `at`: the first zone's UTC offset less the second's."""
-    return f"(epoch_us(timezone({literal(written_in)}, {at})) - epoch_us(timezone({literal(read_in)}, {at})))"
+def _mixed_up(written_in: str, read_in: str, shifted: str, truth: str) -> str:
+    """Whether the instant `shifted` is the instant `truth` written in one zone and read in another:
+    its clock time where it was read is the truth's where it was written. (The offset between the
+    two zones at the truth's instant is not enough: around a change of the clocks, the time read
+    lands on the other side of it.)"""
+    return f"timezone({literal(read_in)}, {shifted}) = timezone({literal(written_in)}, {truth})"
 
 
 def _mixups(ws: Config, system: str, entity: str, field: str) -> list[str]:
@@ -145,7 +149,7 @@ def _suspects(
             read = [literal(s) for s in held if zone_of(ws, s, entity, field) == read_in]
             counts.append(
                 f"count(*) FILTER (WHERE a.system IN ({', '.join(read)}) AND a.{f} <> b.{f}"
-                f" AND epoch_us(a.{f}) - epoch_us(b.{f}) = {_shift(written_in, read_in, f'b.{f}')})"
+                f" AND {_mixed_up(written_in, read_in, f'a.{f}', f'b.{f}')})"
                 if read
                 else "0"  # no system reads this field in that zone
             )
@@ -180,6 +184,6 @@ def _shifted_sql(ws: Config, entity: str, field: str, system: str, written_in: s
     SELECT {literal(entity)}, {literal(field)}, {literal(system)}, p.source_id, p.canonical_id, {literal(against)},
       {literal(written_in)}, {literal(read_in)}, min(epoch_us(p.t) - epoch_us(p.truth)) / 3.6e9, any_value(c.n)
     FROM pairs p CROSS JOIN compared c
-    WHERE p.t <> p.truth AND epoch_us(p.t) - epoch_us(p.truth) = {_shift(written_in, read_in, "p.truth")}
+    WHERE p.t <> p.truth AND {_mixed_up(written_in, read_in, "p.t", "p.truth")}
     GROUP BY p.source_id, p.canonical_id
     """

@@ -144,7 +144,7 @@ def _paste_in_utc(sheet: Sheet, pasted: list[list[Any]]) -> None:
         local = row[at["Completed"]]
         if local is None:
             continue
-        utc = local.replace(tzinfo=COMPANY_ZONE).astimezone(UTC).replace(tzinfo=None)
+        utc = as_read(local).astimezone(UTC).replace(tzinfo=None)
         row[at["Completed"]] = utc
         job = row[at["Job #"]]
         sheet.edits.append(_edit("timezone_shift", job, "Completed", local, utc, cause="configuration"))
@@ -153,6 +153,15 @@ def _paste_in_utc(sheet: Sheet, pasted: list[list[Any]]) -> None:
                 "sheet_correction", job, "Completed", local.date(), utc.date(), cause="configuration"
             )
             sheet.edits.append(moved)
+
+
+def as_read(local: datetime) -> datetime:
+    """The instant a clock time of the company's zone stands for, as trueup reads dispatch's times
+    (DuckDB): an hour the clocks repeat is its second pass, one they skip is read with the offset
+    from before the change."""
+    first, second = (local.replace(tzinfo=COMPANY_ZONE, fold=fold) for fold in (0, 1))
+    exists = first.astimezone(UTC).astimezone(COMPANY_ZONE).replace(tzinfo=None) == local
+    return second if exists and first.utcoffset() != second.utcoffset() else first
 
 
 def _edit(
