@@ -174,8 +174,9 @@ def test_the_same_customer_differs_only_as_people_type(demo: Path, demo_run) -> 
 
 @pytest.mark.parametrize("clock", ["2026-11-01 01:30", "2026-03-08 02:30", "2026-07-01 12:00", "2026-01-05 09:15"])
 def test_the_sheets_utc_times_are_the_instants_trueup_reads_dispatchs_times_as(clock: str) -> None:
-    from trueup.demo.sheet import as_read  # the hour the clocks repeat, the hour they skip, summer, winter
+    from trueup.demo.sheet import utc_clock  # the hour the clocks repeat, the hour they skip, summer, winter
 
-    read = duckdb.connect().execute(f"SELECT timezone('America/New_York', TIMESTAMP '{clock}')").fetchone()
-    # (compared in UTC: an aware time in a repeated or skipped hour equals no time of another zone)
-    assert read is not None and as_read(datetime.fromisoformat(clock)).astimezone(UTC) == read[0].astimezone(UTC)
+    con = duckdb.connect()
+    read = con.execute(f"SELECT timezone('America/New_York', TIMESTAMP '{clock}')").fetchone()
+    (utc,) = utc_clock(con, [datetime.fromisoformat(clock)])
+    assert read is not None and utc.replace(tzinfo=UTC) == read[0].astimezone(UTC)

@@ -1,21 +1,21 @@
 """Times one system holds shifted by a time zone's offset: `config.time_shifts`.
 
-An export that writes times without an offset is read in its system's `timezone` (the workspace's
-unless declared). When those times were written in another zone (UTC, most often: an API's times
-pasted into a CSV), every one of them is off by the difference between the two zones' offsets at
-that moment: four hours in a New York summer, five in its winter. Compared with the same record's
-time in another system, the difference is exactly that, record after record. Such a difference is
-a setting, not a series of late or early records, and the check `timezone_shift` reports it once.
+An export that writes times without an offset is read in its system's `timezone` (or a field's
+own, or the workspace's). When those times were written in another zone (UTC, most often: an
+API's times pasted into a CSV), every one of them is off by the difference between the two zones'
+offsets: four hours in a New York summer, five in its winter. Compared with the same record's time
+in another system, the difference is exactly that, record after record. Such a difference is a
+setting, not a series of late or early records, and the check `timezone_shift` reports it once.
 
 For each timestamp field two or more systems map, the records of a real thing both hold are
 paired by canonical id, and each pair is tested for the two mix-ups there are: written in UTC, or
-written in the workspace's zone, and read in the zone the system is read in. A time is mixed up
+written in the workspace's zone, and read in the zone the field is read in. A time is mixed up
 when its clock time in the zone it was read in is the other's clock time in the zone it was
-written in (which also holds across a change of the clocks, where the offsets at the two instants
-differ by an hour). A first pass looks at a sample of the records (by a hash of their canonical id, the same ones
-in every system); only a field whose sampled pairs are mostly shifted one way is looked at in full,
-so the usual run, with nothing shifted, costs one scan of each such entity's records. Each record
-of the shifted system whose difference is the shift becomes one row of `config.time_shifts`, with
+written in (which holds across a change of the clocks too, where the offsets at the two instants
+differ by an hour). A first pass looks at a sample of the records (by a hash of their canonical
+id, the same ones in every system); only a field whose sampled pairs are mostly shifted one way is
+looked at in full, so the usual run, with nothing shifted, costs one scan of each such entity's
+records. Each mixed-up record of the shifted system becomes one row of `config.time_shifts`, with
 the declaration that fixes it: the system's `timezone` when all its compared times are shifted
 alike (an API export), else the field's own (one column pasted from elsewhere).
 """
@@ -37,6 +37,7 @@ STAMPS = ("created_at", "updated_at")  # each system stamps its own record with 
 SAMPLED = 20_000  # records of an entity the first pass looks at, about
 MIN_SHIFTED = 5  # pairs shifted alike, at least, and...
 MIN_SHARE = 0.5  # ...at least this share of the pairs compared
+Suspect = tuple[str, str, str, str, str]  # entity, field, shifted system, zone written in, the other system
 
 
 def write(con: duckdb.DuckDBPyConnection, ws: Config, entities: list[str]) -> None:
@@ -54,35 +55,40 @@ def write(con: duckdb.DuckDBPyConnection, ws: Config, entities: list[str]) -> No
         if table_exists(con, "main", LINKS)
         else None
     )
-    suspects = []
-    for entity in entities:
-        fields = _shared_times(ws, entity)
+    shared = {entity: _shared_times(ws, entity) for entity in entities}
+    suspects: list[Suspect] = []
+    for entity, fields in shared.items():
         if not fields or entity not in (linked or []):  # (no record of one system is a record of another)
             continue
         buckets = max(1, scalar(con, f"SELECT count(*) FROM {records_table(entity)}") // SAMPLED)
         suspects += [(entity, *suspect) for suspect in _suspects(con, ws, entity, fields, buckets)]
     for entity, field, system, written_in, against in suspects:
-        declare = _declaration(ws, entity, field, system, written_in, suspects, entities)
+        whole = _whole_system(ws, shared, suspects, system, written_in)
+        declare = _declaration(ws, entity, field, system, written_in, whole_system=whole)
         shifted = _shifted_sql(ws, entity, field, system, written_in, against)
         con.execute(f"INSERT INTO {TABLE} SELECT *, {literal(declare)} FROM ({shifted})")
 
 
-def _declaration(
+def _whole_system(
     ws: Config,
-    entity: str,
-    field: str,
+    shared: dict[str, dict[str, list[str]]],
+    suspects: list[Suspect],
     system: str,
     written_in: str,
-    suspects: list[tuple[str, str, str, str, str]],
-    entities: list[str],
-) -> str:
-    """What to declare so that these times are read in the zone they were written in:
-    the system's `timezone` when every time of it that other systems also hold is shifted alike and
-    none has a zone of its own, else this field's."""
-    times = {(e, f) for e in entities for f, held in _shared_times(ws, e).items() if system in held}
+) -> bool:
+    """Whether every time of the system that other systems also hold is shifted alike, and none has
+    a zone of its own: then the system's `timezone` is the fix, not a field's."""
+    times = {(e, f) for e, fields in shared.items() for f, held in fields.items() if system in held}
     alike = {(e, f) for e, f, s, w, _ in suspects if s == system and w == written_in}
-    own = any(ws.entities[e][system].field(f).timezone for e, f in times)
-    if times <= alike and not own:
+    return times <= alike and not any(ws.entities[e][system].field(f).timezone for e, f in times)
+
+
+def _declaration(
+    ws: Config, entity: str, field: str, system: str, written_in: str, whole_system: bool
+) -> str:
+    """What to declare so that these times are read in the zone they were written in: the system's
+    `timezone` for a whole system shifted alike, else this field's."""
+    if whole_system:
         return f"Declare `timezone: {written_in}` on system {system} in trueup.yaml."
     spec = ws.entities[entity][system].field(field)
     return (

@@ -20,6 +20,7 @@ def sql_list(values: tuple[str, ...] | list[str]) -> str:
     return "[" + ", ".join(literal(v) for v in values) + "]"
 
 
+ZONE = "America/New_York"  # the company's clocks: the world's times are clock times of this zone
 MEMORY_LIMIT = "1GB"  # beyond it DuckDB spills to disk, so a large company fits a small machine
 
 
@@ -29,7 +30,7 @@ def load(world: World, spill_to: Path) -> duckdb.DuckDBPyConnection:
     con.execute("SET enable_progress_bar = false")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute(f"SET temp_directory = {literal(str(spill_to))}")
-    con.execute("SET TimeZone = 'America/New_York'")
+    con.execute(f"SET TimeZone = {literal(ZONE)}")
     for name in TABLES:
         table: dict[str, np.ndarray] = getattr(world, name)
         arrow = pa.table({k: pa.array(v, from_pandas=True) for k, v in table.items()})
@@ -117,7 +118,7 @@ MACROS = (
     " || ' ' || CASE WHEN short THEN street_abbr(type) ELSE street_type(type) END"
     " || CASE WHEN unit = 0 THEN '' WHEN short THEN ' #' || unit ELSE ' Apt ' || unit END",
     # QuickBooks writes times with the offset of the company's zone: 2026-03-14T10:22:05-04:00.
-    "CREATE MACRO qbo_time(t) AS regexp_replace(strftime(timezone('America/New_York', t),"
+    f"CREATE MACRO qbo_time(t) AS regexp_replace(strftime(timezone({literal(ZONE)}, t),"
     " '%Y-%m-%dT%H:%M:%S%z'), '([+-]\\d{2}):?(\\d{2})?$', '\\1:00')",
 )
 

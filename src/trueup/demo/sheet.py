@@ -10,16 +10,17 @@ dispatch's API, which writes them in UTC without an offset.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 import numpy as np
 
 from trueup.demo.debt import Rates, take
+from trueup.demo.frame import ZONE
+from trueup.ingest.base import literal
 
 SHEET = "Jobs to cash"
 SINCE = "2026-10-01"  # the sheet holds the weeks of the reported month and after
@@ -31,7 +32,6 @@ COLUMNS = [
 ADDED_COLUMNS = ["Adj. Amount", "Notes", "Follow-up"]  # no system has these
 CORRECTABLE = ("Invoice Amount", "Job Total", "Invoice Date", "Technician")
 FIXED_TIME = (2026, 11, 20, 17, 30, 0)  # every part of the workbook carries this time
-COMPANY_ZONE = ZoneInfo("America/New_York")  # the zone the company's times are in, and read in
 
 ROWS = f"""
 WITH one_invoice AS (
@@ -116,7 +116,7 @@ def build(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, rates: Rates
     sheet.rows = kept
 
     if rates.sheet_times_in_utc > 0:  # a setting, not a slip: every time pasted from dispatch
-        _paste_in_utc(sheet, [row for row in kept if id(row) not in typed])
+        _paste_in_utc(con, sheet, [row for row in kept if id(row) not in typed])
 
     if rates.config_gaps > 0:  # the person's own columns: no system has them
         sheet.columns += ADDED_COLUMNS
@@ -134,19 +134,16 @@ def build(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, rates: Rates
     return sheet
 
 
-def _paste_in_utc(sheet: Sheet, pasted: list[list[Any]]) -> None:
+def _paste_in_utc(con: duckdb.DuckDBPyConnection, sheet: Sheet, pasted: list[list[Any]]) -> None:
     """The completion times of the rows pasted from dispatch as its API writes them: in UTC, without
     an offset (four or five hours later, read in the company's zone). A time late in the evening
     lands on the next day: the sheet then shows another day than dispatch, a correction this setting
     caused."""
     at = {name: i for i, name in enumerate(sheet.columns)}
-    for row in pasted:
-        local = row[at["Completed"]]
-        if local is None:
-            continue
-        utc = as_read(local).astimezone(UTC).replace(tzinfo=None)
+    timed = [row for row in pasted if row[at["Completed"]] is not None]
+    for row, utc in zip(timed, utc_clock(con, [row[at["Completed"]] for row in timed]), strict=True):
+        local, job = row[at["Completed"]], row[at["Job #"]]
         row[at["Completed"]] = utc
-        job = row[at["Job #"]]
         sheet.edits.append(_edit("timezone_shift", job, "Completed", local, utc, cause="configuration"))
         if utc.date() != local.date():
             moved = _edit(
@@ -155,13 +152,16 @@ def _paste_in_utc(sheet: Sheet, pasted: list[list[Any]]) -> None:
             sheet.edits.append(moved)
 
 
-def as_read(local: datetime) -> datetime:
-    """The instant a clock time of the company's zone stands for, as trueup reads dispatch's times
-    (DuckDB): an hour the clocks repeat is its second pass, one they skip is read with the offset
-    from before the change."""
-    first, second = (local.replace(tzinfo=COMPANY_ZONE, fold=fold) for fold in (0, 1))
-    exists = first.astimezone(UTC).astimezone(COMPANY_ZONE).replace(tzinfo=None) == local
-    return second if exists and first.utcoffset() != second.utcoffset() else first
+def utc_clock(con: duckdb.DuckDBPyConnection, clocks: list[datetime]) -> list[datetime]:
+    """Clock times of the company's zone as UTC clock times, converted by DuckDB as trueup reads
+    dispatch's times (an hour the clocks repeat is its second pass, one they skip is read with the
+    offset from before the change)."""
+    converted = con.execute(
+        f"SELECT list_transform(?::TIMESTAMP[], lambda t: timezone('UTC', timezone({literal(ZONE)}, t)))",
+        [clocks],
+    ).fetchone()
+    assert converted is not None  # a SELECT without FROM has its one row
+    return list(converted[0])
 
 
 def _edit(
