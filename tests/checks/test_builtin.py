@@ -70,7 +70,8 @@ def test_titles_money_owners_and_causes(found: list[dict]) -> None:
     taxed = next(f for f in by_check["amount_mismatch"] if ("invoice", "accounting", "L11") in _records(f))
     assert taxed["money"] == 8.0 and taxed["cause"] == "configuration" and "tax" in taxed["cause_reason"]
     unmapped = by_check["unmapped_status"][0]
-    assert unmapped["cause"] == "configuration" and unmapped["cause_reason"] == unmapped["title"]  # its own evidence
+    assert unmapped["cause"] == "configuration"  # its own evidence: the setting, without the count in its title
+    assert unmapped["cause_reason"] == "unmapped status: dispatch job status 'Awaiting Parts' is in no vocabulary"
     assert by_check["handoff_stalled"][0]["money"] == 216.0  # what billing still shows open on INV-11, INV-12
     assert by_check["reported_differs"][0]["money"] == 276.0  # reported 2,400.00; the invoices say 2,124.00
     assert (
@@ -149,7 +150,7 @@ def test_a_time_zone_mix_up_is_one_finding_until_the_zone_is_declared(tmp_path: 
         content[name] = content[name].replace("2026-11-01 10:00", "2026-11-01 06:30")
     (shift,) = _run(tmp_path / "mixed", content)  # the one finding of the otherwise clean company
     assert shift["check"] == "timezone_shift" and shift["cause"] == "configuration" and shift["owner"] == "sheet"
-    assert shift["cause_reason"] == shift["title"]
+    assert shift["cause_reason"] == "time zone: sheet job completed_at is written in UTC and read as America/Chicago"
     assert shift["title"] == (
         "sheet job completed_at: 12 of 12 records are 6 hours later than in dispatch,"
         " written in UTC and read as America/Chicago"

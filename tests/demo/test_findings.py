@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,7 @@ from trueup.checks import all_checks
 from trueup.checks.definition import CATEGORIES
 from trueup.cli.app import app
 from trueup.evaluation import evaluate, read_truth
+from trueup.state import StateStore
 
 runner = CliRunner()
 
@@ -141,6 +143,25 @@ def test_the_clean_company_has_no_findings(clean: Path) -> None:
     assert _findings(clean) == []
 
 
+def _sources(finding: dict) -> set[str]:
+    return {e["source_id"] for e in finding["entities"]}
+
+
+def _drop_sheet_row(path: Path, drop: Callable[[str], bool]) -> None:
+    """Empty the first row of a spreadsheet whose job number `drop` picks (the rows below keep their
+    numbers, which findings about them name)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    top = next(r for r in range(1, sheet.max_row + 1) if "Job #" in [c.value for c in sheet[r]])  # (a title above)
+    at = [c.value for c in sheet[top]].index("Job #") + 1
+    row = next(r for r in range(top + 1, sheet.max_row + 1) if drop(str(sheet.cell(r, at).value)))
+    for cell in sheet[row]:
+        cell.value = None
+    book.save(path)
+
+
 def test_sheet_times_pasted_in_utc_are_one_finding_and_its_fix_resolves_what_they_caused(tmp_path: Path) -> None:
     from trueup import pipeline
     from trueup.demo import Rates, generate
@@ -155,7 +176,20 @@ def test_sheet_times_pasted_in_utc_are_one_finding_and_its_fix_resolves_what_the
     (shift,) = _findings(root, "--check", "timezone_shift")
     assert shift["owner"] == "friday_sheet" and shift["field"] == "completed_at"
     moved = [f for f in _findings(root, "--check", "sheet_correction") if f["field"] == "Completed"]
-    assert moved and all(f["cause"] == "configuration" and f["cause_reason"] == shift["title"] for f in moved)
+    assert moved and all(f["cause"] == "configuration" and f["cause_reason"] == shift["cause_reason"] for f in moved)
+    # A count that moves rewrites the vendor-setting finding alone: with a row fewer on the sheet its
+    # title changes, the reason the corrections inherit does not, and they stay as they were.
+    named = set().union(*(_sources(f) for f in _findings(root) if f["id"] != shift["id"]))
+    _drop_sheet_row(root / "exports" / "friday.xlsx", lambda job: job in _sources(shift) and job not in named)
+    assert pipeline.run(Workspace.open(root), only=steps).outcome == "succeeded"
+    (again,) = _findings(root, "--check", "timezone_shift")
+    assert again["title"] != shift["title"] and again["cause_reason"] == shift["cause_reason"]
+    store = StateStore(Workspace.open(root).state_url)
+    try:
+        assert {f.id: f.version for f in store.findings_by_id([f["id"] for f in moved])} == {f["id"]: 1 for f in moved}
+    finally:
+        store.close()
+    shift = again
     # The detail names the fix, as the field's own zone (the sheet's invoice dates are read right).
     fix = shift["detail"].split("`")[1]
     assert fix == "completed_at: {expr: 'Completed', timezone: UTC}", shift["detail"]

@@ -2,10 +2,12 @@
 
 Configuration causes are found by the vendor-setting checks (an unmapped status value, a field
 mapped to an always-empty column, a systematic offset such as tax applied twice, times shifted by
-a time zone), whose own titles are the evidence, and by the size of a difference (a cent or two is
-rounding). Every other finding that involves a record such a check names inherits its cause, with
-that finding's title as the evidence. Everything else is a matter of design, and the reason names
-which part: ownership, workflow or reporting.
+a time zone), each of which states the setting as its reason (its title, when it states none), and
+by the size of a difference (a cent or two is rounding). Every other finding that involves a record
+such a check names inherits its cause and its reason. The reason names the setting, not how many
+records it touches: a count that moves from one run to the next changes the vendor-setting
+finding alone, not the thousands that inherit from it. Everything else is a matter of design, and
+the reason names which part: ownership, workflow or reporting.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ def own_cause() -> str:
 
 def own_reason() -> str:
     """The reason for that cause, when the check gave none: rounding, the configuration the
-    finding itself is (a vendor setting's title), or the part of the design its category names."""
+    finding itself is (a vendor setting's title, when its check states no setting), or the part of
+    the design its category names."""
     cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in DESIGN_REASONS.items())
     return (
         f"CASE WHEN cause_reason IS NOT NULL THEN cause_reason"
@@ -47,14 +50,14 @@ def own_reason() -> str:
 
 
 def inherit(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Every other finding about a record a vendor-setting finding names takes that finding's cause,
-    with its title as the evidence (the first title, when several name it). The rows changed lose
-    their digest, to be computed again."""
+    """Every other finding about a record a vendor-setting finding names takes that finding's cause
+    and reason (the first reason, when several name it). The rows changed lose their digest, to be
+    computed again."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _configuration AS
-        SELECT DISTINCT ON (e.entity, e.system, e.source_id) e.entity, e.system, e.source_id, r.title, r.fingerprint
-        FROM (SELECT fingerprint, title, unnest(entities) AS e FROM {table}
+        SELECT DISTINCT ON (e.entity, e.system, e.source_id) e.entity, e.system, e.source_id, r.reason, r.fingerprint
+        FROM (SELECT fingerprint, cause_reason AS reason, unnest(entities) AS e FROM {table}
               WHERE category = 'vendor_setting' AND cause = 'configuration') r
         WHERE e.source_id IS NOT NULL
         ORDER BY e.entity, e.system, e.source_id, r.fingerprint
@@ -63,7 +66,7 @@ def inherit(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(
         f"""
         UPDATE {table} r SET cause = 'configuration', cause_reason = x.reason, digest = NULL
-        FROM (SELECT f.rid, min(c.title) AS reason
+        FROM (SELECT f.rid, min(c.reason) AS reason
               FROM (SELECT rowid AS rid, unnest(entities) AS e FROM {table} WHERE category <> 'vendor_setting') f
               JOIN _configuration c ON c.entity = f.e.entity AND c.system = f.e.system AND c.source_id = f.e.source_id
               GROUP BY f.rid) x

@@ -25,5 +25,6 @@ SELECT list({'entity': 'invoice', 'system': system, 'source_id': source_id, 'can
   system || ':' || rule AS key, 'amount' AS field, system AS owner, min(handoff) AS handoff, sum(abs(delta)) AS money,
   printf('%s invoices in %s issued %s to %s: each %s (%s in all), a tax setting', format('{:,}', count(*)), system,
          strftime(min(issued_at), '%Y-%m-%d'), strftime(max(issued_at), '%Y-%m-%d'), rule,
-         config.money_text(sum(abs(delta)))) AS title
+         config.money_text(sum(abs(delta)))) AS title,
+  printf('tax setting in %s: an invoice copied there %s', system, rule) AS cause_reason
 FROM patterned GROUP BY system, rule HAVING count(*) >= 3

@@ -25,6 +25,8 @@ SELECT entities, entity || '.' || field || ':' || system AS key, field, system A
          field, format('{:,}', records), format('{:,}', compared),
          CASE WHEN low = high THEN printf('%g', low) ELSE printf('%g to %g', low, high) END,
          CASE WHEN later THEN 'later' ELSE 'earlier' END, against, written_in, read_in) AS title,
+  printf('time zone: %s %s %s is written in %s and read as %s', system, entity, field, written_in, read_in)
+    AS cause_reason,
   printf('%s writes these times without an offset in %s; trueup reads them in %s. %s Or make the export write the'
          ' offset. Then run again.', system, written_in, read_in, declare) AS detail
 FROM found

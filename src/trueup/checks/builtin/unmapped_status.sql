@@ -14,6 +14,7 @@ SELECT list({'entity': c.entity, 'system': c.system, 'source_id': c.source_id, '
             ORDER BY c.source_id) AS entities,
   c.entity || ':' || c.system || ':' || c.status AS key, 'status' AS field, c.system AS owner,
   printf('%s %s status ''%s'' is in no vocabulary (%d records)', c.system, c.entity, c.status, count(*)) AS title,
+  printf('unmapped status: %s %s status ''%s'' is in no vocabulary', c.system, c.entity, c.status) AS cause_reason,
   printf('add it under statuses.%s.%s in trueup.yaml', c.entity, c.system) AS detail
 FROM carriers c JOIN config.systems s ON s.system = c.system AND s.kind = 'system'
 GROUP BY c.entity, c.system, c.status
