@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,38 @@ def run(ctx: StepContext) -> StepResult:
 
 
 def publish(con: duckdb.DuckDBPyConnection, pointer: Path, run_id: str, ledger: str | None) -> dict[str, int]:
-    """Write a new snapshot and point at it; returns the rows copied per table."""
+    """Write a new snapshot and point at it; returns the rows copied per table.
+
+    The customers' file is written at the same time, on a cursor of its own: its rows pass through
+    Python into SQLite, mostly on one core, while DuckDB copies the tables (on the `large` demo,
+    48 s and 35 s one after the other, 66 s together)."""
     path = pointer.with_name(f"serving-{run_id}.duckdb")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        documents = pool.submit(_write_customers, con.cursor(), customers_file(path))
+        rows = _copy_tables(con, path, run_id, ledger)
+        rows.update(documents.result())
+    named = pointer.with_name(pointer.name + ".partial")
+    named.write_text(path.name)
+    os.replace(named, pointer)
+    keep = {path, customers_file(path)}
+    for old in [*pointer.parent.glob("serving-*.duckdb"), *pointer.parent.glob("serving-*.customers.db")]:
+        if old not in keep:  # a reader still holding one keeps it until it closes
+            old.unlink(missing_ok=True)
+    return rows
+
+
+def _write_customers(cursor: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]:
+    try:
+        cursor.execute("SET enable_progress_bar = false")  # (a cursor is a connection of its own)
+        return customers.write(cursor, path)
+    finally:
+        cursor.close()
+
+
+def _copy_tables(
+    con: duckdb.DuckDBPyConnection, path: Path, run_id: str, ledger: str | None
+) -> dict[str, int]:
+    """The tables the API reads, and the run and its ledger, into the snapshot file `path`."""
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
     con.execute(f"ATTACH {_literal(str(partial))} AS serving")
@@ -75,15 +106,7 @@ def publish(con: duckdb.DuckDBPyConnection, pointer: Path, run_id: str, ledger: 
         con.execute("INSERT INTO serving.published VALUES (?, ?)", [run_id, ledger])
     finally:
         con.execute("DETACH serving")
-    rows.update(customers.write(con, customers_file(path)))
     os.replace(partial, path)
-    named = pointer.with_name(pointer.name + ".partial")
-    named.write_text(path.name)
-    os.replace(named, pointer)
-    keep = {path, customers_file(path)}
-    for old in [*pointer.parent.glob("serving-*.duckdb"), *pointer.parent.glob("serving-*.customers.db")]:
-        if old not in keep:  # a reader still holding one keeps it until it closes
-            old.unlink(missing_ok=True)
     return rows
 
 
