@@ -143,6 +143,10 @@ def test_the_clean_company_has_no_findings(clean: Path) -> None:
     assert _findings(clean) == []
 
 
+def _refs(entities: list[dict]) -> tuple[tuple[str, str, str], ...]:
+    return tuple(sorted((e["entity"], e["system"], e["source_id"]) for e in entities))
+
+
 def _sources(finding: dict) -> set[str]:
     return {e["source_id"] for e in finding["entities"]}
 
@@ -175,8 +179,13 @@ def test_sheet_times_pasted_in_utc_are_one_finding_and_its_fix_resolves_what_the
         assert scores["kinds"][kind]["precision"] == scores["kinds"][kind]["recall"] == 1.0, scores["kinds"][kind]
     (shift,) = _findings(root, "--check", "timezone_shift")
     assert shift["owner"] == "friday_sheet" and shift["field"] == "completed_at"
-    moved = [f for f in _findings(root, "--check", "sheet_correction") if f["field"] == "Completed"]
+    corrections = _findings(root, "--check", "sheet_correction")
+    moved = [f for f in corrections if f["field"] == "Completed"]
     assert moved and all(f["cause"] == "configuration" and f["cause_reason"] == shift["cause_reason"] for f in moved)
+    # The time zone explains the corrections of the column it shifted, not hand edits of the same rows.
+    truth = {(_refs(t["entities"]), t["field"]): t["cause"] for t in read_truth(root) if t["kind"] == "sheet_correction"}
+    assert {(_refs(f["entities"]), f["field"]): f["cause"] for f in corrections} == truth
+    assert {f["cause"] for f in corrections if f["field"] != "Completed"} == {"design"}
     # A count that moves rewrites the vendor-setting finding alone: with a row fewer on the sheet its
     # title changes, the reason the corrections inherit does not, and they stay as they were.
     named = set().union(*(_sources(f) for f in _findings(root) if f["id"] != shift["id"]))

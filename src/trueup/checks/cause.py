@@ -4,7 +4,8 @@ Configuration causes are found by the vendor-setting checks (an unmapped status 
 mapped to an always-empty column, a systematic offset such as tax applied twice, times shifted by
 a time zone), each of which states the setting as its reason (its title, when it states none), and
 by the size of a difference (a cent or two is rounding). Every other finding that involves a record
-such a check names inherits its cause and its reason. The reason names the setting, not how many
+such a check names, about the same field or about none in particular, inherits its cause and its
+reason. The reason names the setting, not how many
 records it touches: a count that moves from one run to the next changes the vendor-setting
 finding alone, not the thousands that inherit from it. Everything else is a matter of design, and
 the reason names which part: ownership, workflow or reporting.
@@ -51,24 +52,31 @@ def own_reason() -> str:
 
 def inherit(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Every other finding about a record a vendor-setting finding names takes that finding's cause
-    and reason (the first reason, when several name it). The rows changed lose their digest, to be
-    computed again."""
+    and reason (the first reason, when several name it), when it is about the same field or about
+    no field in particular: a time zone that shifts a sheet's completion times explains a correction
+    of its `Completed` column (a column the field is mapped from) and a late invoice, not a hand
+    edit of the amount on the same row. The rows changed lose their digest, to be computed again."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _configuration AS
-        SELECT DISTINCT ON (e.entity, e.system, e.source_id) e.entity, e.system, e.source_id, r.reason, r.fingerprint
-        FROM (SELECT fingerprint, cause_reason AS reason, unnest(entities) AS e FROM {table}
+        SELECT DISTINCT ON (e.entity, e.system, e.source_id, r.field) e.entity, e.system, e.source_id, r.field,
+          m.columns, r.reason
+        FROM (SELECT fingerprint, field, cause_reason AS reason, unnest(entities) AS e FROM {table}
               WHERE category = 'vendor_setting' AND cause = 'configuration') r
+        LEFT JOIN (SELECT entity, system, field, list(column_name) AS columns FROM config.mappings GROUP BY ALL) m
+          ON m.entity = e.entity AND m.system = e.system AND m.field = r.field
         WHERE e.source_id IS NOT NULL
-        ORDER BY e.entity, e.system, e.source_id, r.fingerprint
+        ORDER BY e.entity, e.system, e.source_id, r.field, r.fingerprint
         """
     )
     con.execute(
         f"""
         UPDATE {table} r SET cause = 'configuration', cause_reason = x.reason, digest = NULL
         FROM (SELECT f.rid, min(c.reason) AS reason
-              FROM (SELECT rowid AS rid, unnest(entities) AS e FROM {table} WHERE category <> 'vendor_setting') f
+              FROM (SELECT rowid AS rid, field, unnest(entities) AS e FROM {table}
+                    WHERE category <> 'vendor_setting') f
               JOIN _configuration c ON c.entity = f.e.entity AND c.system = f.e.system AND c.source_id = f.e.source_id
+                AND (c.field IS NULL OR f.field IS NULL OR f.field = c.field OR list_contains(c.columns, f.field))
               GROUP BY f.rid) x
         WHERE r.rowid = x.rid
         """
