@@ -5,10 +5,10 @@ mapped to an always-empty column, a systematic offset such as tax applied twice,
 a time zone), each of which states the setting as its reason (its title, when it states none), and
 by the size of a difference (a cent or two is rounding). Every other finding that involves a record
 such a check names, about the same field or about none in particular, inherits its cause and its
-reason. The reason names the setting, not how many
-records it touches: a count that moves from one run to the next changes the vendor-setting
-finding alone, not the thousands that inherit from it. Everything else is a matter of design, and
-the reason names which part: ownership, workflow or reporting.
+reason. The reason names the setting, not how many records it touches: a count that moves from one
+run to the next changes the vendor-setting finding alone, not the thousands that inherit from it.
+Everything else is a matter of design, and the reason names which part: ownership, workflow or
+reporting.
 """
 
 from __future__ import annotations
