@@ -27,7 +27,8 @@ map, link and resolve steps) and reused. Then each contender runs in a process o
 A peer's seconds are what its rules cost (opening the database, reading the tables, computing),
 not starting Python and importing; trueup's are the check step's own seconds from `--json`. The
 whole process's wall time and peak memory (VmHWM) are shown too. Last, precision and recall of all
-of trueup's findings against the ground truth of the `medium` company (`trueup eval --json`).
+of trueup's findings against the ground truth of the `medium` company, and how often a finding's
+root cause is the one expected (`trueup eval --json`).
 
     python benchmarks/checks.py [--size large] [--repeat N] [--eval-size medium] [--skip-eval]
 """
@@ -354,13 +355,13 @@ def evaluate(size: str, fresh: bool) -> None:
         f"\nprecision and recall of all of trueup's checks on the {size} company (`trueup eval {root} --json`):"
     )
     print(
-        f"\n| {'category (kind)':<30} | {'expected':>8} | {'found':>6} | {'matched':>7} | precision | recall |"
+        f"\n| {'category (kind)':<30} | {'expected':>8} | {'found':>6} | {'matched':>7} | precision | recall |  cause |"
     )
-    print(f"|{'-' * 32}|{'-' * 10}|{'-' * 8}|{'-' * 9}|-----------|--------|")
+    print(f"|{'-' * 32}|{'-' * 10}|{'-' * 8}|{'-' * 9}|-----------|--------|--------|")
     for name, s in [("all", report["total"]), *report["categories"].items(), *report["kinds"].items()]:
         name = f"  ({name})" if name in report["kinds"] else name
         print(f"| {name:<30} | {s['expected']:>8,} | {s['found']:>6,} | {s['matched']:>7,} |"
-              f" {s['precision']:>9.4f} | {s['recall']:>6.4f} |")  # fmt: skip
+              f" {s['precision']:>9.4f} | {s['recall']:>6.4f} | {s['cause']:>6.4f} |")  # fmt: skip
 
 
 def main() -> None:

@@ -4,7 +4,8 @@ A finding and an expected problem match when they have the same category and are
 records (`{entity, system, source_id}`; a problem about a whole table or a spreadsheet column is
 matched on its field too). Each expected problem is matched at most once and each finding at most
 once: first exactly, then, for problems about many records, to the finding sharing most of them
-(at least half). Recall is counted per expected kind of problem, precision per check.
+(at least half). Recall is counted per expected kind of problem, precision per check. For each
+match, the finding's root cause (configuration or design) is compared with the one expected.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class Score:
     found: int = 0
     matched_expected: int = 0
     matched_found: int = 0
+    causes_agree: int = (
+        0  # of the matches (counted on the expected side), those whose root cause is the one expected
+    )
 
     @property
     def precision(self) -> float:
@@ -36,9 +40,15 @@ class Score:
     def recall(self) -> float:
         return self.matched_expected / self.expected if self.expected else 1.0
 
+    @property
+    def cause(self) -> float:
+        """The share of the matches whose root cause is the one expected."""
+        return self.causes_agree / self.matched_expected if self.matched_expected else 1.0
+
     def as_dict(self) -> dict[str, Any]:
         return {"expected": self.expected, "found": self.found, "matched": self.matched_expected,
-                "precision": round(self.precision, 4), "recall": round(self.recall, 4)}  # fmt: skip
+                "precision": round(self.precision, 4), "recall": round(self.recall, 4),
+                "cause": round(self.cause, 4)}  # fmt: skip
 
 
 @dataclass
@@ -47,6 +57,9 @@ class Evaluation:
     kinds: dict[str, Score] = field(default_factory=dict)  # expected kinds (recall) and checks (precision)
     missed: list[dict[str, Any]] = field(default_factory=list)
     unexpected: list[dict[str, Any]] = field(default_factory=list)
+    miscaused: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # matches whose root cause is not the one expected
 
     @property
     def total(self) -> Score:
@@ -56,6 +69,7 @@ class Evaluation:
             out.found += s.found
             out.matched_expected += s.matched_expected
             out.matched_found += s.matched_found
+            out.causes_agree += s.causes_agree
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -65,6 +79,7 @@ class Evaluation:
             "kinds": {k: v.as_dict() for k, v in sorted(self.kinds.items())},
             "missed": self.missed,
             "unexpected": self.unexpected,
+            "miscaused": self.miscaused,
         }
 
 
@@ -92,12 +107,16 @@ def evaluate(expected: list[dict[str, Any]], found: list[dict[str, Any]], exampl
         open_found.setdefault(_key(f), []).append(i)
     matched_found: set[int] = set()
     unmatched_expected: list[int] = []
-    matched_expected: set[int] = set()
+    matched_expected: dict[int, int] = {}  # expected -> the finding it matched
     for i, e in enumerate(expected):
         bucket = open_found.get(_key(e))
-        if bucket:
-            matched_found.add(bucket.pop())
-            matched_expected.add(i)
+        if (
+            bucket
+        ):  # (two problems with one record, each of its own field: each with the finding of its field)
+            same = [j for j in bucket if found[j].get("field") == e.get("field")]
+            matched_expected[i] = same[-1] if same else bucket[-1]
+            bucket.remove(matched_expected[i])
+            matched_found.add(matched_expected[i])
         else:
             unmatched_expected.append(i)
     # Problems about many records: the finding sharing at least half of them.
@@ -116,14 +135,21 @@ def evaluate(expected: list[dict[str, Any]], found: list[dict[str, Any]], exampl
                 best, overlap = j, share
         if best is not None and overlap >= 0.5:
             matched_found.add(best)
-            matched_expected.add(i)
+            matched_expected[i] = best
     for i, e in enumerate(expected):
+        match = matched_expected.get(i)
+        agrees = match is not None and found[match].get("cause") == e.get("cause")
         for score in (
             out.categories.setdefault(e["category"], Score()),
             out.kinds.setdefault(e["kind"], Score()),
         ):
             score.expected += 1
-            score.matched_expected += i in matched_expected
+            score.matched_expected += match is not None
+            score.causes_agree += agrees
+        if match is not None and not agrees and len(out.miscaused) < examples:
+            f = found[match]
+            out.miscaused.append({**_brief(f), "cause": f.get("cause"), "cause_reason": f.get("cause_reason"),
+                                  "expected": e.get("cause")})  # fmt: skip
     for j, f in enumerate(found):
         for score in (
             out.categories.setdefault(f["category"], Score()),

@@ -32,3 +32,4 @@ def test_the_medium_company_scores_095_in_every_category(tmp_path: Path) -> None
     assert set(scores["categories"]) == set(CATEGORIES)
     for category, score in scores["categories"].items():
         assert score["precision"] >= 0.95 and score["recall"] >= 0.95, (category, score)
+        assert score["cause"] >= 0.99, (category, score, scores["miscaused"])  # the root cause, of those found

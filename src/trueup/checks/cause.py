@@ -4,8 +4,8 @@ Configuration causes are found by the vendor-setting checks (an unmapped status 
 mapped to an always-empty column, a systematic offset such as tax applied twice, times shifted by
 a time zone), each of which states the setting as its reason (its title, when it states none), and
 by the size of a difference (a cent or two is rounding). Every other finding that involves a record
-such a check names, about the same field or about none in particular, inherits its cause and its
-reason. The reason names the setting, not how many records it touches: a count that moves from one
+such a check names, about the same field, inherits its cause and its reason (from a check that names
+no field, every finding about its records does). The reason names the setting, not how many records it touches: a count that moves from one
 run to the next changes the vendor-setting finding alone, not the thousands that inherit from it.
 Everything else is a matter of design, and the reason names which part: ownership, workflow or
 reporting.
@@ -52,10 +52,13 @@ def own_reason() -> str:
 
 def inherit(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Every other finding about a record a vendor-setting finding names takes that finding's cause
-    and reason (the first reason, when several name it), when it is about the same field or about
-    no field in particular: a time zone that shifts a sheet's completion times explains a correction
-    of its `Completed` column (a column the field is mapped from) and a late invoice, not a hand
-    edit of the amount on the same row. The rows changed lose their digest, to be computed again."""
+    and reason (the first reason, when several name it) when it is about the same field: a time zone
+    that shifts a sheet's completion times explains a correction of its `Completed` column (a
+    column the field is mapped from), not a hand edit of the amount on the same row; an invoice
+    status no vocabulary maps does not explain a late posting of that invoice or a stalled payment
+    sync (a finding about no field in particular). A vendor-setting finding that names no field
+    gives its cause to every finding about its records. The rows changed lose their digest, to be
+    computed again."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _configuration AS
@@ -76,7 +79,7 @@ def inherit(con: duckdb.DuckDBPyConnection, table: str) -> None:
               FROM (SELECT rowid AS rid, field, unnest(entities) AS e FROM {table}
                     WHERE category <> 'vendor_setting') f
               JOIN _configuration c ON c.entity = f.e.entity AND c.system = f.e.system AND c.source_id = f.e.source_id
-                AND (c.field IS NULL OR f.field IS NULL OR f.field = c.field OR list_contains(c.columns, f.field))
+                AND (c.field IS NULL OR f.field = c.field OR list_contains(c.columns, f.field))
               GROUP BY f.rid) x
         WHERE r.rowid = x.rid
         """

@@ -219,7 +219,8 @@ def checks_show(name: Annotated[str, typer.Argument(help="The check's name.")],
 def evaluate(directory: Annotated[Path, typer.Argument(help="A demo company's folder (has .truth/).")] = Path("."),
              as_json: JsonOption = False,
              examples: Annotated[int, typer.Option(help="How many misses and false alarms to list.")] = 10) -> None:  # fmt: skip
-    """Score the findings against the demo's ground truth: precision and recall per category and kind."""
+    """Score the findings against the demo's ground truth: precision and recall per category and kind,
+    and how often a finding's root cause is the one expected."""
     from trueup import findings as queue
     from trueup.evaluation import evaluate as score
     from trueup.evaluation import read_truth
@@ -236,9 +237,9 @@ def evaluate(directory: Annotated[Path, typer.Argument(help="A demo company's fo
     data = result.as_dict()
 
     def table(title: str, scores: dict[str, dict[str, Any]]) -> None:
-        print_rows(["", "expected", "found", "matched", "precision", "recall"],
-                   [[k, v["expected"], v["found"], v["matched"], f"{v['precision']:.3f}", f"{v['recall']:.3f}"]
-                    for k, v in scores.items()], title=title)  # fmt: skip
+        print_rows(["", "expected", "found", "matched", "precision", "recall", "cause"],
+                   [[k, v["expected"], v["found"], v["matched"], f"{v['precision']:.3f}", f"{v['recall']:.3f}",
+                     f"{v['cause']:.3f}"] for k, v in scores.items()], title=title)  # fmt: skip
 
     table("By category", {**data["categories"], "total": data["total"]})
     table("By kind of problem (recall) and check (precision)", data["kinds"])
@@ -249,6 +250,12 @@ def evaluate(directory: Annotated[Path, typer.Argument(help="A demo company's fo
     for extra in data["unexpected"]:
         out.print(
             f"[yellow]not expected[/] #{extra['id']} {extra['check']}: {extra['title']}", highlight=False
+        )
+    for wrong in data["miscaused"]:
+        out.print(
+            f"[yellow]cause {wrong['cause']}, expected {wrong['expected']}[/] #{wrong['id']} {wrong['check']}:"
+            f" {wrong['title']} ({wrong['cause_reason']})",
+            highlight=False,
         )
 
 
