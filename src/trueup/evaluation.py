@@ -28,9 +28,8 @@ class Score:
     found: int = 0
     matched_expected: int = 0
     matched_found: int = 0
-    causes_agree: int = (
-        0  # of the matches (counted on the expected side), those whose root cause is the one expected
-    )
+    # of the matches (counted on the expected side), those whose root cause is the one expected
+    causes_agree: int = 0
 
     @property
     def precision(self) -> float:
@@ -57,9 +56,7 @@ class Evaluation:
     kinds: dict[str, Score] = field(default_factory=dict)  # expected kinds (recall) and checks (precision)
     missed: list[dict[str, Any]] = field(default_factory=list)
     unexpected: list[dict[str, Any]] = field(default_factory=list)
-    miscaused: list[dict[str, Any]] = field(
-        default_factory=list
-    )  # matches whose root cause is not the one expected
+    miscaused: list[dict[str, Any]] = field(default_factory=list)  # matches of another root cause
 
     @property
     def total(self) -> Score:
@@ -110,9 +107,7 @@ def evaluate(expected: list[dict[str, Any]], found: list[dict[str, Any]], exampl
     matched_expected: dict[int, int] = {}  # expected -> the finding it matched
     for i, e in enumerate(expected):
         bucket = open_found.get(_key(e))
-        if (
-            bucket
-        ):  # (two problems with one record, each of its own field: each with the finding of its field)
+        if bucket:  # two problems about one record, each about a field of its own: each takes its field's
             same = [j for j in bucket if found[j].get("field") == e.get("field")]
             matched_expected[i] = same[-1] if same else bucket[-1]
             bucket.remove(matched_expected[i])
