@@ -52,8 +52,8 @@ def own_reason() -> str:
 
 def inherit(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Every other finding about a record a vendor-setting finding names takes that finding's cause
-    and reason (the first reason, when several name it) when it is about the same field: a time zone
-    that shifts a sheet's completion times explains a correction of its `Completed` column (a
+    and reason (the first in order, when several name it) when it is about the same field: a time
+    zone that shifts a sheet's completion times explains a correction of its `Completed` column (a
     column the field is mapped from), not a hand edit of the amount on the same row; an invoice
     status no vocabulary maps does not explain a late posting of that invoice or a stalled payment
     sync (a finding about no field in particular). A vendor-setting finding that names no field
@@ -62,14 +62,12 @@ def inherit(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _configuration AS
-        SELECT DISTINCT ON (e.entity, e.system, e.source_id, r.field) e.entity, e.system, e.source_id, r.field,
-          m.columns, r.reason
-        FROM (SELECT fingerprint, field, cause_reason AS reason, unnest(entities) AS e FROM {table}
+        SELECT e.entity, e.system, e.source_id, r.field, m.columns, r.reason
+        FROM (SELECT field, cause_reason AS reason, unnest(entities) AS e FROM {table}
               WHERE category = 'vendor_setting' AND cause = 'configuration') r
         LEFT JOIN (SELECT entity, system, field, list(column_name) AS columns FROM config.mappings GROUP BY ALL) m
           ON m.entity = e.entity AND m.system = e.system AND m.field = r.field
         WHERE e.source_id IS NOT NULL
-        ORDER BY e.entity, e.system, e.source_id, r.field, r.fingerprint
         """
     )
     con.execute(

@@ -90,16 +90,11 @@ def _declaration(
     `timezone` for a whole system shifted alike, else this field's."""
     if whole_system:
         return f"Declare `timezone: {written_in}` on system {system} in trueup.yaml."
-    spec = ws.entities[entity][system].field(field)
+    expr = literal(ws.entities[entity][system].field(field).expr)  # (YAML's single quotes escape as SQL's)
     return (
-        f"In trueup.yaml, give this field its own zone: `{field}: {{expr: {_quoted(spec.expr)},"
-        f" timezone: {written_in}}}` under entities.{entity}.{system}.fields."
+        f"In trueup.yaml, give this field its own zone: `{field}: {{expr: {expr}, timezone: {written_in}}}`"
+        f" under entities.{entity}.{system}.fields."
     )
-
-
-def _quoted(expr: str) -> str:
-    """A mapping's SQL as a YAML scalar that reads back the same whatever its characters."""
-    return "'" + expr.replace("'", "''") + "'"
 
 
 def _shared_times(ws: Config, entity: str) -> dict[str, list[str]]:

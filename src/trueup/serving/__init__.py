@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 
+from trueup.ingest.base import literal
 from trueup.model import ENTITIES
 from trueup.runtime import StepContext, StepResult
 from trueup.serving import customers
@@ -85,7 +86,7 @@ def _copy_tables(
     """The tables the API reads, and the run and its ledger, into the snapshot file `path`."""
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
-    con.execute(f"ATTACH {_literal(str(partial))} AS serving")
+    con.execute(f"ATTACH {literal(str(partial))} AS serving")
     rows: dict[str, int] = {}
     try:
         for table, keys in TABLES.items():
@@ -112,10 +113,6 @@ def _copy_tables(
 
 def customers_file(snapshot: Path) -> Path:
     return snapshot.with_name(snapshot.name.removesuffix(".duckdb") + ".customers.db")
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class Snapshot:
