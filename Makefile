@@ -13,27 +13,32 @@ PYTEST_ARGS ?=
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
 
+# trueup alone for `make demo`; the test tools and the benchmarks' peers only for what needs them.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e .
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create the virtual environment and install trueup with its test tools
+$(STAMP)-%: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[$*]'
+	@touch $@
+
+install: $(STAMP)-test ## Create the virtual environment and install trueup with its test tools
 
 demo: $(STAMP) ## Build the demo company (DEMO_SIZE=small|medium|large), run trueup on it, show what it found
 	$(BIN)/trueup demo $(DEMO_DIR) --size $(DEMO_SIZE)
 
-lint: $(STAMP) ## ruff and mypy on src/
+lint: $(STAMP)-test ## ruff and mypy on src/
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src
 	$(BIN)/mypy
 
-test: $(STAMP) ## Lint, then run the whole test suite
+test: $(STAMP)-test ## Lint, then run the whole test suite, one worker per core
 	$(MAKE) --no-print-directory lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
-bench: $(STAMP) ## Run the benchmarks against their named peers (writes nothing; see benchmarks/RESULTS.md)
+bench: $(STAMP)-bench ## Run the benchmarks against their named peers (writes nothing; see benchmarks/RESULTS.md)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/generate.py
 	$(BIN)/python benchmarks/linking.py

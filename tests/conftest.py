@@ -17,6 +17,12 @@ EXAMPLE = ROOT / "examples" / "northwind"
 PG_ADMIN_URL = os.environ.get("TRUEUP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow first: with a worker per core (`make test`), they run beside the many
+    quick ones instead of alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def make_workspace(tmp_path: Path) -> Callable[..., Path]:
     """Write trueup.yaml and the given files into a temporary folder and return it."""
