@@ -31,7 +31,9 @@ from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, create_fro
 MAX_UNCOMPRESSED = 1 << 30  # 1 GiB of XML in all
 MAX_RATIO = 200  # uncompressed / compressed for any part larger than 1 MiB
 MAX_PARTS = 10_000
-# What only openpyxl reads: a formula (`<f>`, `<x:f t="shared"/>`) or an error cell (`t="e"`).
+# What only openpyxl reads: a formula (`<f>`, `<x:f t="shared"/>`) or an error cell (`t="e"`); the
+# pattern is looked for where one of the hints is (a plain search for them is ten times faster).
+HINTS = (b"<f", b":f", b'"e"', b"'e'")
 NEEDS_OPENPYXL = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?f[\s>/]|\st\s*=\s*["']e["']""")
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -59,6 +61,8 @@ def check_zip(path: Path, source: str) -> None:
 
 
 def cell_text(value: Any) -> str | None:
+    if type(value) is str:  # most cells: first
+        return value if value.strip() else None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -106,8 +110,9 @@ def only_values(archive: zipfile.ZipFile, part: str) -> bool:
         return False  # openpyxl reads it, and says what is wrong
     with archive.open(part) as xml:
         tail = b""
-        while chunk := xml.read(1 << 20):
-            if NEEDS_OPENPYXL.search(tail + chunk):
+        while chunk := xml.read(1 << 24):
+            text = tail + chunk
+            if any(hint in text for hint in HINTS) and NEEDS_OPENPYXL.search(text):
                 return False
             tail = chunk[-32:]
     return True
@@ -180,7 +185,7 @@ def read(
         if number == spec.header_row:
             header = unique_names(texts)
             continue
-        missing = [
+        missing = formulas and [
             i
             for i, (v, f) in enumerate(zip_longest(values, formulas))
             if v is None and isinstance(f, str) and f.startswith("=")
