@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from tests.ingest.helpers import files_workspace, quarantined, raw_rows, run
 from trueup.ingest.xlsx import calamine_rows, cell_text, only_values, openpyxl_rows, sheet_parts
 
-VALUES = [
+VALUES: list[list[Any]] = [
     ["job", "count", "amount", "done", "day", "at", "start", "took", "note"],
     ["J-1", 3, 1840.5, True, date(2026, 11, 2), datetime(2026, 11, 2, 9, 30), time(7, 15), timedelta(hours=26),
      "  padded  "],
@@ -40,11 +41,13 @@ def _book(summary_formula: bool = True) -> bytes:
     return buffer.getvalue()
 
 
-def _texts(rows: object) -> list[list[str | None]]:
-    texts = [[cell_text(v) for v in values] for values, _ in rows]  # type: ignore[attr-defined]
+def _texts(rows: Iterable[tuple[Sequence[Any], Sequence[Any]]]) -> list[list[str | None]]:
+    """Each row's texts to the last row with one, every row as wide as the widest (column A is empty)."""
+    texts = [[cell_text(v) for v in values] for values, _ in rows]
     while texts and not any(texts[-1]):
         texts.pop()
-    return [row + [None] * (11 - len(row)) for row in texts]
+    width = 1 + max(len(row) for row in VALUES)
+    return [row + [None] * (width - len(row)) for row in texts]
 
 
 def test_a_sheet_of_values_reads_the_same_text_with_calamine_and_openpyxl(tmp_path: Path) -> None:

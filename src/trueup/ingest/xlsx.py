@@ -119,7 +119,8 @@ def only_values(archive: zipfile.ZipFile, part: str) -> bool:
 
 
 def calamine_rows(path: Path, name: str, source: str) -> Iterator[tuple[list[Any], Sequence[Any]]]:
-    """Each row of a sheet of values from row 1 and column A, empty cells as None; no formulas."""
+    """Each row of a sheet of values from row 1 and column A (an empty cell is "", which `cell_text`
+    reads as None); no formulas."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
@@ -131,7 +132,7 @@ def calamine_rows(path: Path, name: str, source: str) -> Iterator[tuple[list[Any
     except CalamineError as exc:  # an entity it will not expand, a damaged part
         raise SourceError(f"{source}: not a readable XLSX workbook: {exc}") from None
     for row in rows:
-        yield [None if v == "" else at_midnight(v) if type(v) is date else v for v in row], ()
+        yield [at_midnight(v) if type(v) is date else v for v in row], ()
 
 
 def at_midnight(day: date) -> datetime:
