@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,11 @@ def select(
         filters.state, systems=filters.system, people=filters.owner, order=order, offset=offset, limit=limit,
         preview=preview, **filters.columns(),
     )  # fmt: skip
+
+
+def tally(store: Findings, filters: Filters) -> tuple[int, Decimal]:
+    """How many findings pass the filters (`select` unpaged would return this many) and their money at stake."""
+    return store.tally(filters.state, systems=filters.system, people=filters.owner, **filters.columns())
 
 
 def public(f: Finding | Any, preview: bool = False) -> dict[str, Any]:

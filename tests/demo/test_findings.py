@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -69,6 +70,23 @@ def test_filters_and_csv(demo: Path, demo_run: duckdb.DuckDBPyConnection) -> Non
     csv = runner.invoke(app, ["findings", "-w", str(demo), "--csv", "--system", "friday_sheet"])
     assert csv.exit_code == 0 and csv.output.startswith("id,severity,state,category,check,title,money")
 
+
+
+def test_the_table_shows_a_page_and_counts_the_whole_queue(demo: Path, demo_run: duckdb.DuckDBPyConnection) -> None:
+    from trueup.cli.findings import PAGE
+
+    queue = _findings(demo)
+    assert len(queue) > PAGE  # the small company has a few hundred
+    at_stake = f"Money at stake: {sum(f['money'] or 0 for f in queue):,.2f}."
+    page = runner.invoke(app, ["findings", "-w", str(demo)])
+    assert page.exit_code == 0, page.output
+    assert f"{PAGE} of {len(queue):,} findings" in page.output
+    assert f"{len(queue) - PAGE:,} more: --limit N" in page.output and at_stake in page.output
+    ids = re.findall(r"^│ (\d+) ", page.output, re.MULTILINE)  # a title wraps; its first line has the id
+    assert ids == [str(f["id"]) for f in queue[:PAGE]]
+    every = runner.invoke(app, ["findings", "-w", str(demo), "--limit", "0"])
+    assert f"{len(queue):,} findings" in every.output and "more:" not in every.output and at_stake in every.output
+    assert len(re.findall(r"^│ (\d+) ", every.output, re.MULTILINE)) == len(queue)
 
 def test_a_second_run_on_the_same_data_changes_nothing(
     demo: Path, demo_run: duckdb.DuckDBPyConnection, tmp_path: Path

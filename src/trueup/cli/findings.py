@@ -14,6 +14,7 @@ from trueup.cli.output import out, print_json, print_rows
 IdsArg = Annotated[list[int], typer.Argument(help="Finding ids, as `trueup findings` shows them.")]
 Many = Annotated[list[str] | None, typer.Option(help="Keep only these (repeatable).")]
 SHOWN_RECORDS = 20  # a finding about more records (a setting that touched thousands) lists these; --json all
+PAGE = 50  # the table's findings unless --limit says otherwise; --json and --csv give every one
 
 
 def _money(value: Any) -> str:
@@ -33,7 +34,12 @@ def list_findings(
         list[str] | None,
         typer.Option(help="Keep only these states (default: every state still open); `all` for every one."),
     ] = None,
-    limit: Annotated[int | None, typer.Option(help="Show at most this many.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Show at most this many, 0 every one (default: the table {PAGE}, --json and --csv all)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV for spreadsheets.")] = False,
 ) -> None:
@@ -48,8 +54,12 @@ def list_findings(
         category=tuple(category or ()), check=tuple(check or ()), system=tuple(system or ()),
         handoff=tuple(handoff or ()), owner=tuple(owner or ()), state=states, severity=tuple(severity or ()),
     )  # fmt: skip
+    table = not (as_json or as_csv)
+    if limit is None and table:
+        limit = PAGE
     with state_store(workspace) as store:
-        chosen = queue.select(store, filters, limit=limit)
+        chosen = queue.select(store, filters, limit=limit or None, preview=table)
+        total, money = queue.tally(store, filters) if table else (len(chosen), 0)
     if as_json:
         print_json([queue.public(f) for f in chosen])
         return
@@ -77,9 +87,14 @@ def list_findings(
             "No findings match." if filters != queue.Filters() else "No open findings: the systems agree."
         )
         return
-    print_rows(columns, rows, title=f"{len(rows):,} findings")
-    total = sum(float(f.money or 0) for f in chosen)
-    out.print(f"Money at stake: {total:,.2f}. Show one with [bold]trueup findings show ID[/].")
+    shown = f"{len(rows):,} of {total:,}" if total > len(rows) else f"{total:,}"
+    print_rows(columns, rows, title=f"{shown} findings")
+    if total > len(rows):
+        out.print(
+            f"[dim]{total - len(rows):,} more: --limit N shows more (0 every one); --check, --owner, --severity and the"
+            " other filters narrow the queue.[/]"
+        )
+    out.print(f"Money at stake: {money:,.2f}. Show one with [bold]trueup findings show ID[/].")
 
 
 def show(finding_id: Annotated[int, typer.Argument(help="The finding's id.")], workspace: WorkspaceOption = Path("."),

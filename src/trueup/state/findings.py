@@ -71,6 +71,26 @@ CHECK_RUNS = cast(Table, CheckRun.__table__)
 _SEEN = FINDINGS.outerjoin(CHECK_RUNS, CHECK_RUNS.c.check == FINDINGS.c.check)
 
 
+def _filters(
+    states: Iterable[str] | None, systems: Iterable[str], people: Iterable[str], columns: dict[str, Iterable[str]],
+) -> list[Any]:  # fmt: skip
+    """The conditions of `Findings.findings()` (see there), for a query over FINDINGS."""
+    where: list[Any] = []
+    if states:
+        where.append(Finding.state.in_(list(states)))
+    for name, values in columns.items():
+        if values:
+            where.append(getattr(Finding, name).in_(list(values)))
+    systems = list(systems)
+    if systems:  # the records' systems, as the JSON of `entities` spells them
+        text = cast(Any, FINDINGS.c.entities).cast(String)
+        where.append(or_(*(text.like(f"%{json.dumps({'system': x})[1:-1]}%") for x in systems)))
+    people = list(people)
+    if people:
+        where.append(or_(Finding.owner.in_(people), Finding.assignee.in_(people)))
+    return where
+
+
 def _columns(entities: bool = True) -> list[Any]:
     """The findings' columns, `last_seen` and `last_run` as people read them (see `_SEEN`)."""
     open_now = and_(FINDINGS.c.state.in_(ACTIVE), CHECK_RUNS.c.run_id.is_not(None))
@@ -388,20 +408,7 @@ class Findings:
         `entities_preview` say enough for a page of the queue)."""
         with self.engine.connect() as s:
             query: Any = select(*_columns(entities=not preview)).select_from(_SEEN)
-            if states:
-                query = query.where(Finding.state.in_(list(states)))
-            for name, values in columns.items():
-                if values:
-                    query = query.where(getattr(Finding, name).in_(list(values)))
-            systems = list(systems)
-            if systems:  # the records' systems, as the JSON of `entities` spells them
-                text = cast(Any, FINDINGS.c.entities).cast(String)
-                query = query.where(
-                    or_(*(text.like(f"%{json.dumps({'system': x})[1:-1]}%") for x in systems))
-                )
-            people = list(people)
-            if people:
-                query = query.where(or_(Finding.owner.in_(people), Finding.assignee.in_(people)))
+            query = query.where(*_filters(states, systems, people, columns))
             if order:
                 rank = Finding.severity_rank
                 money = Finding.money.desc().nulls_last()  # money at stake is never negative
@@ -418,6 +425,16 @@ class Findings:
             if limit is not None:
                 query = query.limit(limit)
             return list(s.execute(query))
+
+    def tally(
+        self, states: Iterable[str] | None = None, *, systems: Iterable[str] = (), people: Iterable[str] = (),
+        **columns: Iterable[str],
+    ) -> tuple[int, Decimal]:  # fmt: skip
+        """How many findings `findings()` with these filters returns unpaged, and their money at stake."""
+        with self.engine.connect() as s:
+            query = select(func.count(), func.coalesce(func.sum(FINDINGS.c.money), 0)).select_from(FINDINGS)
+            n, money = s.execute(query.where(*_filters(states, systems, people, columns))).one()
+            return int(n), Decimal(str(money))
 
     def active_rows(self) -> list[Any]:
         """Every finding a run still expects, as light rows (no ORM objects): what the ledger adds up."""
