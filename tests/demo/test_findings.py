@@ -82,11 +82,11 @@ def test_the_table_shows_a_page_and_counts_the_whole_queue(demo: Path, demo_run:
     assert page.exit_code == 0, page.output
     assert f"{PAGE} of {len(queue):,} findings" in page.output
     assert f"{len(queue) - PAGE:,} more: --limit N" in page.output and at_stake in page.output
-    ids = re.findall(r"^│ (\d+) ", page.output, re.MULTILINE)  # a title wraps; its first line has the id
+    ids = re.findall(r"^│ +(\d+) │", page.output, re.MULTILINE)  # a title wraps; its first line has the id
     assert ids == [str(f["id"]) for f in queue[:PAGE]]
     every = runner.invoke(app, ["findings", "-w", str(demo), "--limit", "0"])
     assert f"{len(queue):,} findings" in every.output and "more:" not in every.output and at_stake in every.output
-    assert len(re.findall(r"^│ (\d+) ", every.output, re.MULTILINE)) == len(queue)
+    assert len(re.findall(r"^│ +(\d+) │", every.output, re.MULTILINE)) == len(queue)
 
 def test_a_second_run_on_the_same_data_changes_nothing(
     demo: Path, demo_run: duckdb.DuckDBPyConnection, tmp_path: Path

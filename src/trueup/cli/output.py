@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+NUMBER = re.compile(r"-?[\d,]*\.?\d+%?")
+PIPED_WIDTH = 120
+
+
+def _width(stream: TextIO) -> int | None:
+    """Output that is not a terminal (a file, a pipe, a CI log) is as wide as a wide terminal rather
+    than Rich's 80 columns, unless COLUMNS says otherwise."""
+    return None if stream.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH
+
+
+out = Console(highlight=False, soft_wrap=True, width=_width(sys.stdout))
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
 def _plain(value: Any) -> Any:
@@ -42,8 +54,11 @@ def print_rows(
         writer.writerows([[_plain(v) for v in row] for row in rows])
     else:
         table = Table(title=title, show_lines=False, header_style="bold")
-        for column in columns:
-            table.add_column(str(column), overflow="fold")
-        for row in rows:
-            table.add_row(*["" if v is None else str(_plain(v)) for v in row])
+        cells = [["" if v is None else str(_plain(v)) for v in row] for row in rows]
+        for i, column in enumerate(columns):
+            values = [row[i] for row in cells if i < len(row) and row[i]]
+            numbers = bool(values) and all(NUMBER.fullmatch(v) for v in values)  # line up on the right
+            table.add_column(str(column), overflow="fold", justify="right" if numbers else "left")
+        for row in cells:
+            table.add_row(*row)
         out.print(table)
