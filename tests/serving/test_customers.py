@@ -1,7 +1,9 @@
-"""The customers file of a warehouse with nothing to serve yet: written, empty, and answering."""
+"""The customers file of a warehouse with nothing to serve yet (written, empty, and answering), and
+one an older trueup wrote (not read)."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,3 +26,21 @@ def test_a_warehouse_without_golden_records_gives_an_empty_file(tmp_path: Path) 
     finally:
         store.close()
     assert not (tmp_path / "customers.db.partial").exists()
+
+
+def test_a_file_of_another_layout_is_not_read(tmp_path: Path) -> None:
+    older = tmp_path / "older.customers.db"
+    db = sqlite3.connect(older)  # as trueup wrote it before timelines were paged: no version
+    db.execute("CREATE TABLE event (customer TEXT, occurred_at TEXT)")
+    db.commit()
+    db.close()
+    assert CustomerStore.open(older) is None
+    assert CustomerStore.open(tmp_path / "missing.customers.db") is None
+    con = duckdb.connect()
+    try:
+        write(con, tmp_path / "customers.db")
+    finally:
+        con.close()
+    store = CustomerStore.open(tmp_path / "customers.db")
+    assert store is not None
+    store.close()
