@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from trueup.checks.definition import AT_STAKE
 from trueup.errors import TrueupError
 from trueup.state.findings import ACTIVE, FindingError, Findings
 from trueup.state.models import Finding, FindingEvent
@@ -50,9 +51,29 @@ def select(
     )  # fmt: skip
 
 
-def tally(store: Findings, filters: Filters) -> tuple[int, Decimal]:
-    """How many findings pass the filters (`select` unpaged would return this many) and their money at stake."""
-    return store.tally(filters.state, systems=filters.system, people=filters.owner, **filters.columns())
+@dataclass(frozen=True)
+class Tally:
+    """The findings that pass the filters, unpaged: how many, and their money by what it is."""
+
+    findings: int
+    money: dict[str, Decimal]  # by stake (`unbilled`, ... as the checks declare; `other`)
+
+    @property
+    def at_stake(self) -> Decimal:
+        """Money wrong or missing now, as the debt ledger counts it."""
+        return sum((self.money.get(k, Decimal()) for k in AT_STAKE), Decimal())
+
+
+def tally(store: Findings, filters: Filters, stakes: dict[str, str | None]) -> Tally:
+    """How many findings pass the filters (`select` unpaged would return this many) and their money
+    by stake, each check's (`stakes`: check name -> stake) or `other`."""
+    per_check = store.tally(filters.state, systems=filters.system, people=filters.owner, **filters.columns())
+    money: dict[str, Decimal] = {}
+    for check, (_, amount) in per_check.items():
+        if amount:
+            stake = stakes.get(check) or "other"
+            money[stake] = money.get(stake, Decimal()) + amount
+    return Tally(sum(n for n, _ in per_check.values()), money)
 
 
 def public(f: Finding | Any, preview: bool = False) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -59,7 +60,7 @@ def list_findings(
         limit = PAGE
     with state_store(workspace) as store:
         chosen = queue.select(store, filters, limit=limit or None, preview=table)
-        total, money = queue.tally(store, filters) if table else (len(chosen), 0)
+        tally = queue.tally(store, filters, _stakes(workspace)) if table else None
     if as_json:
         print_json([queue.public(f) for f in chosen])
         return
@@ -87,6 +88,8 @@ def list_findings(
             "No findings match." if filters != queue.Filters() else "No open findings: the systems agree."
         )
         return
+    assert tally is not None
+    total = tally.findings
     shown = f"{len(rows):,} of {total:,}" if total > len(rows) else f"{total:,}"
     print_rows(columns, rows, title=f"{shown} findings")
     if total > len(rows):
@@ -94,7 +97,33 @@ def list_findings(
             f"[dim]{total - len(rows):,} more: --limit N shows more (0 every one); --check, --owner, --severity and the"
             " other filters narrow the queue.[/]"
         )
-    out.print(f"Money at stake: {money:,.2f}. Show one with [bold]trueup findings show ID[/].")
+    out.print(f"Money at stake: {_money(tally.at_stake)}" + _stake_parts(tally.money) + ".")
+    out.print("Show one with [bold]trueup findings show ID[/].")
+
+
+def _stakes(workspace: Path) -> dict[str, str | None]:
+    """Each check's kind of money; the built-in checks' alone when the workspace's own do not load
+    (`trueup run` and `trueup checks` say what is wrong with them)."""
+    from trueup.checks.registry import all_checks, builtin_checks
+    from trueup.errors import ConfigError
+
+    try:
+        checks = all_checks(Path(workspace))
+    except ConfigError:
+        checks = builtin_checks()
+    return {c.name: c.stake for c in checks}
+
+
+def _stake_parts(money: dict[str, Any]) -> str:
+    """` (unbilled 1,840.00, unposted 95.00); also delayed 310.00`: the sums behind the money at stake,
+    then the money that is not at stake (late, lost, misreported), in the ledger's order."""
+    from trueup.checks import AT_STAKE, STAKES
+
+    def parts(kinds: Iterable[str]) -> str:
+        return ", ".join(f"{k} {_money(money[k])}" for k in kinds if money.get(k))
+
+    at, rest = parts(AT_STAKE), parts([*STAKES[len(AT_STAKE) :], "other"])
+    return (f" ({at})" if at else "") + (f"; also {rest}" if rest else "")
 
 
 def show(finding_id: Annotated[int, typer.Argument(help="The finding's id.")], workspace: WorkspaceOption = Path("."),

@@ -429,12 +429,13 @@ class Findings:
     def tally(
         self, states: Iterable[str] | None = None, *, systems: Iterable[str] = (), people: Iterable[str] = (),
         **columns: Iterable[str],
-    ) -> tuple[int, Decimal]:  # fmt: skip
-        """How many findings `findings()` with these filters returns unpaged, and their money at stake."""
+    ) -> dict[str, tuple[int, Decimal]]:  # fmt: skip
+        """Per check, how many findings `findings()` with these filters returns unpaged, and their money."""
         with self.engine.connect() as s:
-            query = select(func.count(), func.coalesce(func.sum(FINDINGS.c.money), 0)).select_from(FINDINGS)
-            n, money = s.execute(query.where(*_filters(states, systems, people, columns))).one()
-            return int(n), Decimal(str(money))
+            money = func.coalesce(func.sum(FINDINGS.c.money), 0)
+            query = select(FINDINGS.c.check, func.count(), money).select_from(FINDINGS)
+            query = query.where(*_filters(states, systems, people, columns)).group_by(FINDINGS.c.check)
+            return {check: (int(n), Decimal(str(m))) for check, n, m in s.execute(query)}
 
     def active_rows(self) -> list[Any]:
         """Every finding a run still expects, as light rows (no ORM objects): what the ledger adds up."""
