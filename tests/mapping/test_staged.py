@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trueup import pipeline
-from trueup.mapping.normalize import address_key, phone_e164
+from trueup.mapping.normalize import NANP_NUMBER, address_key, phone_e164
 from trueup.workspace import Workspace
 
 
@@ -204,6 +206,29 @@ def test_times_without_an_offset_are_read_in_the_fields_then_the_systems_then_th
 )
 def test_phone_e164(raw: str | None, e164: str | None) -> None:
     assert phone_e164(raw, "US") == e164
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.one_of(
+        st.from_regex(NANP_NUMBER, fullmatch=True),  # every way the fast path reads
+        st.from_regex(r" *\+?[0-9 ().-]{7,16} *", fullmatch=True),  # near misses, which it must leave alone
+    ),
+    region=st.sampled_from(["US", "CA", "JM", "GB", "DE", "AU"]),
+)
+def test_north_american_numbers_read_as_libphonenumber_reads_them(text: str, region: str) -> None:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, region)
+        expected = (
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            if phonenumbers.is_possible_number(number)
+            else None
+        )
+    except phonenumbers.NumberParseException:
+        expected = None
+    assert phone_e164(text, region) == (expected if text.strip() else None)
 
 
 def test_address_keys_agree_across_spellings() -> None:
