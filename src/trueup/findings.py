@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from trueup.checks.definition import AT_STAKE
 from trueup.errors import TrueupError
 from trueup.state.findings import ACTIVE, FindingError, Findings
 from trueup.state.models import Finding, FindingEvent
@@ -57,11 +56,6 @@ class Tally:
 
     findings: int
     money: dict[str, Decimal]  # by stake (`unbilled`, ... as the checks declare; `other`)
-
-    @property
-    def at_stake(self) -> Decimal:
-        """Money wrong or missing now, as the debt ledger counts it."""
-        return sum((self.money.get(k, Decimal()) for k in AT_STAKE), Decimal())
 
 
 def tally(store: Findings, filters: Filters, stakes: dict[str, str | None]) -> Tally:

@@ -97,7 +97,7 @@ def list_findings(
             f"[dim]{total - len(rows):,} more: --limit N shows more (0 every one); --check, --owner, --severity and the"
             " other filters narrow the queue.[/]"
         )
-    out.print(f"Money at stake: {_money(tally.at_stake)}" + _stake_parts(tally.money) + ".")
+    out.print(_money_line(tally.money))
     out.print("Show one with [bold]trueup findings show ID[/].")
 
 
@@ -114,16 +114,23 @@ def _stakes(workspace: Path) -> dict[str, str | None]:
     return {c.name: c.stake for c in checks}
 
 
-def _stake_parts(money: dict[str, Any]) -> str:
-    """` (unbilled 1,840.00, unposted 95.00); also delayed 310.00`: the sums behind the money at stake,
-    then the money that is not at stake (late, lost, misreported), in the ledger's order."""
-    from trueup.checks import AT_STAKE, STAKES
+def _money_line(money: dict[str, Any]) -> str:
+    """`Money at stake: 1,935.00 (unbilled 1,840.00, unposted 95.00); also delayed 310.00.`: the money at
+    stake as the debt ledger counts it, its parts, then the money that is not at stake (late, lost,
+    misreported), in the ledger's order."""
+    from trueup.checks.definition import AT_STAKE, STAKES
 
     def parts(kinds: Iterable[str]) -> str:
         return ", ".join(f"{k} {_money(money[k])}" for k in kinds if money.get(k))
 
+    at_stake = sum(money.get(k, 0) for k in AT_STAKE)
     at, rest = parts(AT_STAKE), parts([*STAKES[len(AT_STAKE) :], "other"])
-    return (f" ({at})" if at else "") + (f"; also {rest}" if rest else "")
+    return (
+        f"Money at stake: {_money(at_stake)}"
+        + (f" ({at})" if at else "")
+        + (f"; also {rest}" if rest else "")
+        + "."
+    )
 
 
 def show(finding_id: Annotated[int, typer.Argument(help="The finding's id.")], workspace: WorkspaceOption = Path("."),
