@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from trueup.state import StateStore
 from trueup.state.findings import FindingError
 
 
-def _row(key: str, money: float | None = 10.0, severity: str = "warning") -> dict[str, Any]:
+def _row(key: str, money: float | Decimal | None = 10.0, severity: str = "warning") -> dict[str, Any]:
     return {
         "fingerprint": key.ljust(32, "0"), "check": "job_not_invoiced", "category": "lifecycle_mismatch",
         "severity": severity, "title": f"finding {key}", "detail": None, "owner": "billing", "handoff": None,
@@ -188,3 +189,16 @@ def test_a_check_whose_findings_did_not_move_is_not_read_again(store: StateStore
     assert len(gone.auto_resolved) == 1 and read[-1] == ["job_not_invoiced"]
     after = store.sync("run-7", found([_row("a"), {**other, "money": 99.0}]))
     assert after.counts["unchanged"] == 2 and read[-1] == []  # what run-6 changed is in its mark
+
+
+def test_the_ledger_and_the_queue_read_the_same_findings(store: StateStore) -> None:
+    store.sync("run-1", [_row("a", money=Decimal("12.50")), _row("b", money=Decimal("7.25")),
+                         {**_row("c"), "check": "sync_lag", "money": Decimal("3.00")}])  # fmt: skip
+    active = {r.title: r for r in store.active_rows()}
+    assert set(active) == {"finding a", "finding b", "finding c"}
+    a = active["finding a"]
+    assert a.entities == [{"entity": "job", "system": "dispatch", "source_id": "a", "canonical_id": None}]
+    assert a.money == Decimal("12.50") and a.first_seen.tzinfo is not None and a.suppressed_until is None
+    assert store.tally(["open"]) == {"job_not_invoiced": (2, Decimal("19.75")), "sync_lag": (1, Decimal("3.00"))}
+    assert store.tally(["open"], check=["sync_lag"]) == {"sync_lag": (1, Decimal("3.00"))}
+    assert store.tally(["resolved"]) == {}
