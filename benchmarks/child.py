@@ -3,9 +3,14 @@ process's own wall time and peak memory, so no contender is charged for another'
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import tempfile
+import textwrap
 import time
+from pathlib import Path
+from typing import Any
 
 # Peak memory is read from the child's own /proc/self/status (VmHWM): getrusage's maxrss of a
 # child starts from the parent's size at fork, which would charge every contender for this script.
@@ -38,3 +43,20 @@ def run_python(code: str) -> tuple[float, int, bytes]:
 def trueup_code(*argv: str) -> str:
     """The code that runs the `trueup` command line with these arguments."""
     return f"import sys\nsys.argv = ['trueup', *{list(argv)!r}]\nfrom trueup.cli import main\nmain()\n"
+
+
+def trueup_ingest(system: str, folder: Path, table: str) -> tuple[float, int, dict[str, Any]]:
+    """`trueup run --step ingest --json` of a workspace of one system reading one table from `folder`
+    (`table`: a file name, or its YAML mapping such as `{file: a.xlsx, sheet: Jobs}`): seconds, peak
+    RSS and the step's report (its `counts`, and its own `seconds` without start-up and imports)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        (root / "trueup.yaml").write_text(
+            textwrap.dedent(f"""\
+            name: bench
+            systems:
+              {system}: {{source: {{type: files, path: {folder}, tables: {{jobs: {table}}}}}}}
+            """)
+        )
+        seconds, peak, out = run_python(trueup_code("run", "--step", "ingest", "--json", "-w", str(root)))
+    return seconds, peak, json.loads(out)["steps"][0]

@@ -9,14 +9,12 @@ own. Prints rows per second, the ratio to DuckDB native, and peak memory.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
-import textwrap
 from pathlib import Path
 
 import duckdb
-from child import run_python, trueup_code
+from child import run_python, trueup_ingest
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -66,21 +64,10 @@ STEP_SECONDS: dict[str, list[float]] = {}
 
 
 def trueup_child(source: Path, fmt: str) -> tuple[float, int]:
-    with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch)
-        (root / "trueup.yaml").write_text(
-            textwrap.dedent(f"""\
-            name: bench
-            systems:
-              dispatch: {{source: {{type: files, path: {source.parent}, tables: {{jobs: {source.name}}}}}}}
-            """)
-        )
-        argv = ["run", "--step", "ingest", "--json", "-w", str(root)]
-        seconds, peak, out = run_python(trueup_code(*argv))
-        step = json.loads(out)["steps"][0]
-        assert step["counts"]["quarantined"] == 0, (fmt, step["counts"])
-        # The ingest step's own time, without starting Python and importing trueup.
-        STEP_SECONDS.setdefault(fmt, []).append(step["seconds"])
+    seconds, peak, step = trueup_ingest("dispatch", source.parent, source.name)
+    assert step["counts"]["quarantined"] == 0, (fmt, step["counts"])
+    # The ingest step's own time, without starting Python and importing trueup.
+    STEP_SECONDS.setdefault(fmt, []).append(step["seconds"])
     return seconds, peak
 
 

@@ -18,14 +18,11 @@ for trueup too. Prints rows per second, the ratio to openpyxl, and peak memory.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import tempfile
-import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from child import run_python, trueup_code
+from child import run_python, trueup_ingest
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -83,20 +80,10 @@ STEP_SECONDS: list[float] = []
 
 
 def trueup_child(path: Path, rows: int) -> tuple[float, int]:
-    with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch)
-        table = f"{{file: {path.name}, sheet: {SHEET}, header_row: 2}}"
-        (root / "trueup.yaml").write_text(
-            textwrap.dedent(f"""\
-            name: bench
-            systems:
-              friday_sheet: {{source: {{type: files, path: {path.parent}, tables: {{jobs: {table}}}}}}}
-            """)
-        )
-        seconds, peak, out = run_python(trueup_code("run", "--step", "ingest", "--json", "-w", str(root)))
-        step = json.loads(out)["steps"][0]
-        assert step["counts"] == {"rows.friday_sheet.jobs": rows, "quarantined": 0}, step["counts"]
-        STEP_SECONDS.append(step["seconds"])
+    table = f"{{file: {path.name}, sheet: {SHEET}, header_row: 2}}"
+    seconds, peak, step = trueup_ingest("friday_sheet", path.parent, table)
+    assert step["counts"] == {"rows.friday_sheet.jobs": rows, "quarantined": 0}, step["counts"]
+    STEP_SECONDS.append(step["seconds"])
     return seconds, peak
 
 

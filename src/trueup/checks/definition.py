@@ -23,7 +23,9 @@ then win over the header's.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,11 @@ ENTITY_KEY_RE = re.compile(r"^([a-z_]+)\.([a-z][a-z0-9_]*)$")
 STAKES = ("unbilled", "unposted", "mismatched", "unpaid", "lost", "misreported", "delayed")
 AT_STAKE = STAKES[:4]
 HEADER_KEYS = ("name", "category", "severity", "owner", "money", "stake", "entities", "description", "cause")
+
+
+def at_stake(money: Mapping[str, Decimal]) -> Decimal:
+    """Money wrong or missing now, of money by stake: unbilled, unposted, mismatched and unpaid."""
+    return sum((money.get(k, Decimal()) for k in AT_STAKE), Decimal())
 
 
 @dataclass(frozen=True)

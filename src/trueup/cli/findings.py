@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -114,19 +115,18 @@ def _stakes(workspace: Path) -> dict[str, str | None]:
     return {c.name: c.stake for c in checks}
 
 
-def _money_line(money: dict[str, Any]) -> str:
+def _money_line(money: dict[str, Decimal]) -> str:
     """`Money at stake: 1,935.00 (unbilled 1,840.00, unposted 95.00); also delayed 310.00.`: the money at
     stake as the debt ledger counts it, its parts, then the money that is not at stake (late, lost,
     misreported), in the ledger's order."""
-    from trueup.checks.definition import AT_STAKE, STAKES
+    from trueup.checks.definition import AT_STAKE, STAKES, at_stake
 
     def parts(kinds: Iterable[str]) -> str:
         return ", ".join(f"{k} {_money(money[k])}" for k in kinds if money.get(k))
 
-    at_stake = sum(money.get(k, 0) for k in AT_STAKE)
     at, rest = parts(AT_STAKE), parts([*STAKES[len(AT_STAKE) :], "other"])
     return (
-        f"Money at stake: {_money(at_stake)}"
+        f"Money at stake: {_money(at_stake(money))}"
         + (f" ({at})" if at else "")
         + (f"; also {rest}" if rest else "")
         + "."

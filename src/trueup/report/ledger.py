@@ -24,7 +24,8 @@ from typing import Any
 
 import duckdb
 
-from trueup.checks import AT_STAKE, CATEGORIES, REPORTED_FIGURES, Check, currency_sign
+from trueup.checks import CATEGORIES, REPORTED_FIGURES, Check, currency_sign
+from trueup.checks.definition import at_stake
 from trueup.config.models import HANDOFF_PARTS, Handoff
 from trueup.config.models import Workspace as Config
 from trueup.errors import TerminalError
@@ -122,7 +123,7 @@ class _Sum:
             configuration=self.configuration,
             suppressed=self.suppressed,
             money=money,
-            at_stake=_round(sum((self.money[k] for k in AT_STAKE if k in self.money), Decimal())),
+            at_stake=_round(at_stake(self.money)),
             hours_per_month=round(hours, 1),
             cost_per_month=_round(Decimal(str(hours * rate))),
             oldest_days=round((now - min(self.first_seen)).total_seconds() / 86400, 1)
