@@ -1,15 +1,19 @@
 """JSON files: an array of records, newline-delimited records, or records inside an envelope.
 
-Documents (an array, or an envelope such as QuickBooks Online's `QueryResponse.Invoice`) are read
-whole by DuckDB, with the object size limit raised to the file's size so a 100 MB export reads.
+A document's list of records (the whole document, or an envelope's such as QuickBooks Online's
+`QueryResponse.Invoice`) is lifted out by simdjson, one record a line, and DuckDB reads those lines
+on every core. Read whole, DuckDB parses such a document as one value on one core: 37 s for a
+722 MB export of 814k invoices, against 18 s this way, at two thirds of the memory. A document that
+is not such a list (one object, a list of numbers, a number simdjson cannot hold, a file over its
+4 GB limit) is read whole by DuckDB as before, which also names what is wrong with a broken one.
 Newline-delimited files are read line by line so one bad line is quarantined with its number and
 the rest load.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -18,8 +22,9 @@ from trueup.errors import SourceError
 from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, literal
 from trueup.warehouse import ident
 
-if TYPE_CHECKING:
-    pass
+# DuckDB's JSON options for every read: infer types from every record (a column first filled far
+# down the file is typed right) and never guess that an object is a map of its keys.
+INFER = "sample_size=-1, map_inference_threshold=-1"
 
 
 def read(
@@ -34,7 +39,13 @@ def read(
     # A .jsonl/.ndjson name says one record per line, even when only one line is a valid object.
     lines = path.suffix.lower() in (".jsonl", ".ndjson") or _is_line_delimited(path)
     if spec.records or head == "[" or not lines:
-        return _read_document(con, path, spec, into, meta, size)
+        split = _split_records(path, spec.records, scratch)
+        if split is None:
+            return _read_document(con, path, spec, into, meta, size)
+        try:
+            return _read_split(con, split, into, meta)
+        finally:
+            split.path.unlink()
     return _read_lines(con, path, into, meta)
 
 
@@ -56,13 +67,65 @@ def _is_line_delimited(path: Path) -> bool:
     return len(starts) > 1 and not head.lstrip().startswith(b"{\n")
 
 
+@dataclass(frozen=True)
+class Split:
+    path: Path  # the records, one a line
+    longest: int  # bytes of the longest line
+
+
+def _split_records(path: Path, records: str | None, scratch: Path) -> Split | None:
+    """The list of records at `records` (dotted; the document itself when None), written one a line
+    as compact JSON, or None when the document holds no list of objects there that simdjson reads."""
+    import simdjson
+
+    # not JSON, no such path, a number simdjson cannot hold (beyond 64 bits), a file over 4 GB
+    try:
+        found = simdjson.Parser().load(path)
+        if records:
+            if not isinstance(found, simdjson.Object):
+                return None
+            found = found.at_pointer("".join("/" + _escape(part) for part in records.split(".")))
+    except (ValueError, KeyError, IndexError, RuntimeError):
+        return None
+    if not isinstance(found, simdjson.Array) or not len(found):
+        return None
+    target = scratch / (path.name + ".records")
+    longest = 0
+    with target.open("wb") as out:
+        for record in found:
+            if not isinstance(record, simdjson.Object):
+                out.close()
+                target.unlink()
+                return None
+            line: bytes = record.mini  # type: ignore[assignment]  # its stub says str
+            longest = max(longest, len(line))
+            out.write(line)
+            out.write(b"\n")
+    return Split(target, longest)
+
+
+def _escape(part: str) -> str:
+    """A key as a step of a JSON pointer (RFC 6901)."""
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def _read_split(con: duckdb.DuckDBPyConnection, split: Split, into: str, meta: LoadMeta) -> FileLoad:
+    # A record's number is its line: 1 + rowid, as for Parquet (see FileLoad).
+    try:
+        con.execute(
+            f"CREATE TABLE {into} AS SELECT * FROM read_json({literal(str(split.path))}, "
+            f"format='newline_delimited', maximum_object_size={max(split.longest + 1024, 16 << 20)}, {INFER})"
+        )
+    except duckdb.Error as exc:  # valid JSON DuckDB cannot type: `Id` and `id` in one nested object
+        raise SourceError(f"{meta.source}: the records cannot be read: {str(exc).splitlines()[0]}") from None
+    rows = con.execute(f"SELECT count(*) FROM {into}").fetchone()[0]  # type: ignore[index]
+    return FileLoad(rows=rows, row_offset=1)
+
+
 def _read_document(
     con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta, size: int
 ) -> FileLoad:
-    reader = (
-        f"read_json({literal(str(path))}, maximum_object_size={max(size + 1024, 16 << 20)}, "
-        f"sample_size=-1, map_inference_threshold=-1)"
-    )
+    reader = f"read_json({literal(str(path))}, maximum_object_size={max(size + 1024, 16 << 20)}, {INFER})"
     try:
         if spec.records:
             records = ".".join(ident(part) for part in spec.records.split("."))
