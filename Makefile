@@ -41,6 +41,7 @@ test: $(STAMP)-test ## Lint, then run the whole test suite, one worker per core
 bench: $(STAMP)-bench ## Run the benchmarks against their named peers (writes nothing; see benchmarks/RESULTS.md)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/xlsx.py
+	$(BIN)/python benchmarks/json_documents.py
 	$(BIN)/python benchmarks/generate.py
 	$(BIN)/python benchmarks/linking.py
 	$(BIN)/python benchmarks/checks.py
