@@ -113,3 +113,52 @@ def _read_lifted(tmp: Path, document: dict) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     json_reader.read(con, path, FileTable(file="t.json", records="r"), "t", META, tmp)
     return con
+
+
+NOT_OBJECTS = st.one_of(
+    st.sampled_from(["[1, 2]", '"text"', "42", "null", '{"a": ', "{'a': 1}", "nope", "}{"]),
+    st.text(st.characters(exclude_characters="\n", exclude_categories=["Cs"]), max_size=20).map(
+        lambda t: "x" + t
+    ),
+)
+BLANK = st.sampled_from(["", "   ", "\t"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.tuples(st.just("record"), st.dictionaries(KEYS, values, min_size=1, max_size=5)),
+            st.tuples(st.just("bad"), NOT_OBJECTS),
+            st.tuples(st.just("blank"), BLANK),
+        ),
+        min_size=1,
+        max_size=10,
+    ).filter(lambda ls: any(kind == "record" for kind, _ in ls)),
+    bom=st.booleans(),
+)
+def test_ndjson_loads_its_objects_as_the_same_records_in_a_document_and_quarantines_the_rest(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[tuple[str, object]], bom: bool
+) -> None:
+    tmp = tmp_path_factory.mktemp("ndjson")
+    text = [json.dumps(value) if kind == "record" else str(value) for kind, value in lines]
+    (tmp / "t.jsonl").write_bytes((b"\xef\xbb\xbf" if bom else b"") + "\n".join(text).encode() + b"\n")
+    good = [value for kind, value in lines if kind == "record"]
+    (tmp / "t.json").write_text(json.dumps(good), encoding="utf-8")
+    con = duckdb.connect()
+    load = json_reader.read(con, tmp / "t.jsonl", FileTable(file="t.jsonl"), "lifted", META, tmp)
+    assert [q.line for q in load.quarantined] == [n for n, (kind, _) in enumerate(lines, 1) if kind == "bad"]
+    assert load.rows == len(good)
+    assert list(tmp.glob("*.records")) == []
+    # The same objects as one document's list, and each at its own line of the file.
+    document = tmp / "t.json"
+    json_reader._read_document(
+        con, document, FileTable(file="t.json"), "whole_raw", META, document.stat().st_size
+    )
+    numbers = [n for n, (kind, _) in enumerate(lines, 1) if kind == "record"]
+    con.execute(
+        "CREATE TABLE whole AS SELECT w.* EXCLUDE (_row), n._row FROM whole_raw w"
+        " JOIN (SELECT unnest(?::BIGINT[]) AS _row, generate_subscripts(?::BIGINT[], 1) AS i) n ON n.i = w._row",
+        [numbers, numbers],
+    )
+    _assert_same(con)

@@ -6,14 +6,16 @@ on every core. Read whole, DuckDB parses such a document as one value on one cor
 722 MB export of 814k invoices, against 18 s this way, at two thirds of the memory. A document that
 is not such a list (one object, a list of numbers, a number simdjson cannot hold, a file over its
 4 GB limit) is read whole by DuckDB as before, which also names what is wrong with a broken one.
-Newline-delimited files are read line by line so one bad line is quarantined with its number and
-the rest load.
+Newline-delimited files are checked line by line by simdjson, so that a bad line is quarantined
+with its number; the good lines, each with its number, are read by DuckDB the same way (a 296 MB
+file of 784k records: 6 s at 0.4 GB, where building the rows in Python took 12 s at 4.5 GB).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -36,9 +38,10 @@ def read(
     head = first_char(path)
     if head is None:
         return FileLoad(notes=[f"{meta.source} has no records"])
-    # A .jsonl/.ndjson name says one record per line, even when only one line is a valid object.
-    lines = path.suffix.lower() in (".jsonl", ".ndjson") or _is_line_delimited(path)
-    if spec.records or head == "[" or not lines:
+    # A .jsonl/.ndjson name says one record per line, even when only one line is a valid object (or
+    # the first line is a list); otherwise a document starts with `[`, or is not several objects' lines.
+    named = path.suffix.lower() in (".jsonl", ".ndjson")
+    if spec.records or not (named or (head != "[" and _is_line_delimited(path))):
         split = _split_records(path, spec.records, scratch)
         if split is None:
             return _read_document(con, path, spec, into, meta, size)
@@ -46,7 +49,7 @@ def read(
             return _read_split(con, split, into, meta)
         finally:
             split.path.unlink()
-    return _read_lines(con, path, into, meta)
+    return _read_lines(con, path, into, meta, scratch)
 
 
 def first_char(path: Path) -> str | None:
@@ -69,8 +72,9 @@ def _is_line_delimited(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class Split:
-    path: Path  # the records, one a line
+    path: Path  # the records, one a line, as compact JSON
     longest: int  # bytes of the longest line
+    numbered: bool = False  # each record carries its line in the file as `_row` (else its line here is it)
 
 
 def _split_records(path: Path, records: str | None, scratch: Path) -> Split | None:
@@ -97,11 +101,17 @@ def _split_records(path: Path, records: str | None, scratch: Path) -> Split | No
                 out.close()
                 target.unlink()
                 return None
-            line: bytes = record.mini  # type: ignore[assignment]  # its stub says str
+            line = _compact(record)
             longest = max(longest, len(line))
             out.write(line)
             out.write(b"\n")
     return Split(target, longest)
+
+
+def _compact(value: Any) -> bytes:
+    """simdjson's compact JSON of a value it parsed (bytes, whatever its stub says)."""
+    compact: bytes = value.mini
+    return compact
 
 
 def _escape(part: str) -> str:
@@ -110,16 +120,18 @@ def _escape(part: str) -> str:
 
 
 def _read_split(con: duckdb.DuckDBPyConnection, split: Split, into: str, meta: LoadMeta) -> FileLoad:
-    # A record's number is its line: 1 + rowid, as for Parquet (see FileLoad).
+    """The split records into `into`, typed by DuckDB from all of them."""
+    columns = "* EXCLUDE (_row), _row" if split.numbered else "*"
     try:
         con.execute(
-            f"CREATE TABLE {into} AS SELECT * FROM read_json({literal(str(split.path))}, "
+            f"CREATE TABLE {into} AS SELECT {columns} FROM read_json({literal(str(split.path))}, "
             f"format='newline_delimited', maximum_object_size={max(split.longest + 1024, 16 << 20)}, {INFER})"
         )
     except duckdb.Error as exc:  # valid JSON DuckDB cannot type: `Id` and `id` in one nested object
         raise SourceError(f"{meta.source}: the records cannot be read: {str(exc).splitlines()[0]}") from None
     rows = con.execute(f"SELECT count(*) FROM {into}").fetchone()[0]  # type: ignore[index]
-    return FileLoad(rows=rows, row_offset=1)
+    # Unnumbered, a record's number is its line: 1 + rowid, as for Parquet (see FileLoad).
+    return FileLoad(rows=rows, row_offset=None if split.numbered else 1)
 
 
 def _read_document(
@@ -159,37 +171,58 @@ def _top_keys(con: duckdb.DuckDBPyConnection, reader: str) -> list[str]:
         cursor.close()
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, into: str, meta: LoadMeta) -> FileLoad:
-    import pyarrow as pa  # imported on use: only rows built in Python need it
+def _read_lines(
+    con: duckdb.DuckDBPyConnection, path: Path, into: str, meta: LoadMeta, scratch: Path
+) -> FileLoad:
+    """Each line checked by simdjson: an object is written on with its line number as `_row`, anything
+    else is quarantined with its line; DuckDB then reads the good lines on every core."""
+    import simdjson
 
-    numbers: list[int] = []
-    texts: list[str] = []
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            text = raw.decode("utf-8", errors="replace").strip().lstrip("\ufeff")
-            if text:
-                numbers.append(number)
-                texts.append(text)
-    con.register("_ndjson", pa.table({"_row": pa.array(numbers, pa.int64()), "_text": pa.array(texts)}))
+    parser = simdjson.Parser()
+    target = scratch / (path.name + ".records")
+    bad: list[Quarantined] = []
+    good = longest = 0
+    with path.open("rb") as lines, target.open("wb") as out:
+        for number, raw in enumerate(lines, start=1):
+            text = raw.strip().removeprefix(b"\xef\xbb\xbf").strip()
+            if not text:
+                continue
+            record = _parse_line(parser, text)
+            if record is None:
+                bad.append(
+                    Quarantined(line=number, reason="the line is not a JSON object", raw=clip(_decoded(text)))
+                )
+                continue
+            line = b'{"_row":%d' % number + (b"," + record[1:] if len(record) > 2 else b"}")
+            longest = max(longest, len(line))
+            out.write(line)
+            out.write(b"\n")
+            good += 1
     try:
-        con.execute(
-            "CREATE TEMP TABLE _checked AS SELECT _row, _text, "
-            # TRY_CAST: AND does not short-circuit, and a plain cast of a bad line aborts the load
-            "coalesce(json_type(TRY_CAST(_text AS JSON)) = 'OBJECT', false) AS _ok FROM _ndjson"
-        )
+        if not good:
+            con.execute(f"CREATE TABLE {into} (_row BIGINT)")
+            return FileLoad(quarantined=bad)
+        load = _read_split(con, Split(target, longest, numbered=True), into, meta)
     finally:
-        con.unregister("_ndjson")
-    bad = con.execute("SELECT _row, _text FROM _checked WHERE NOT _ok ORDER BY _row").fetchall()
-    structure = con.execute("SELECT json_group_structure(_text::JSON) FROM _checked WHERE _ok").fetchone()[0]  # type: ignore[index]
-    if structure is None:
-        con.execute(f"CREATE TABLE {into} AS SELECT _row FROM _checked WHERE false")
-    else:
-        con.execute(
-            f"CREATE TABLE {into} AS SELECT unnest(json_transform(_text, {literal(structure)})), "
-            f"_row FROM _checked WHERE _ok ORDER BY _row"
-        )
-    con.execute("DROP TABLE _checked")
-    quarantined = [
-        Quarantined(line=line, reason="the line is not a JSON object", raw=clip(text)) for line, text in bad
-    ]
-    return FileLoad(rows=len(numbers) - len(bad), quarantined=quarantined)
+        target.unlink()
+    return FileLoad(rows=load.rows, quarantined=bad)
+
+
+def _parse_line(parser: Any, text: bytes) -> bytes | None:
+    """The line as compact JSON when it is an object, else None. Bytes that are not UTF-8 are read
+    as U+FFFD, as the rest of ingest reads them."""
+    import simdjson
+
+    for attempt in (text, _decoded(text).encode()):
+        try:
+            record = parser.parse(attempt)
+        except (ValueError, RuntimeError):  # not JSON (or not UTF-8), a number beyond 64 bits
+            continue
+        compact = _compact(record) if isinstance(record, simdjson.Object) else None
+        del record  # the parser is reused: nothing it parsed may outlive the next line
+        return compact
+    return None
+
+
+def _decoded(text: bytes) -> str:
+    return text.decode("utf-8", errors="replace")
