@@ -162,3 +162,16 @@ def test_ndjson_loads_its_objects_as_the_same_records_in_a_document_and_quaranti
         [numbers, numbers],
     )
     _assert_same(con)
+
+
+def test_an_ndjson_line_with_a_number_beyond_64_bits_loads(tmp_path: Path) -> None:
+    # simdjson cannot hold 2**70; the line is valid JSON, so it loads (as DuckDB reads such a number)
+    (tmp_path / "t.jsonl").write_text('{"Id": 1}\n{ "Id": 2, "big": 1180591620717411303424 }\n{ }\n[2]\n')
+    con = duckdb.connect()
+    load = json_reader.read(con, tmp_path / "t.jsonl", FileTable(file="t.jsonl"), "t", META, tmp_path)
+    assert [q.line for q in load.quarantined] == [4]
+    assert con.execute("SELECT Id, big IS NOT NULL, _row FROM t ORDER BY _row").fetchall() == [
+        (1, False, 1),
+        (2, True, 2),
+        (None, False, 3),
+    ]

@@ -158,7 +158,7 @@ def _load_files(
                 current.append(Loaded(relative, before[1], str(before[2]), before[3], before[4]))
             continue
         finally:
-            for leftover in scratch.glob("*.utf8"):
+            for leftover in scratch.iterdir():  # a reader's transcoded or split copy of the file
                 leftover.unlink()
         result.notes.extend(load.notes)
         current.append(Loaded(relative, key, digest, stat.st_size, _stat_key(stat), load, meta.load_id))
