@@ -21,8 +21,16 @@ import duckdb
 
 from trueup.config.models import FileTable
 from trueup.errors import SourceError
-from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, create_from_arrow, literal, unique_names
-from trueup.warehouse import ident
+from trueup.ingest.base import (
+    FileLoad,
+    LoadMeta,
+    Quarantined,
+    clip,
+    create_from_columns,
+    literal,
+    unique_names,
+)
+from trueup.warehouse import ident, temp_table
 
 if TYPE_CHECKING:
     pass
@@ -412,11 +420,8 @@ def _number_rows(
     lines = [n for n in starts if n not in bad_set]
     if len(starts) != records or len(lines) != good:
         return "unmatched"
-    import pyarrow as pa  # imported on use: the common case above needs none
-
-    table = pa.table({"_pos": pa.array(range(len(lines)), pa.int64()), "_line": pa.array(lines, pa.int64())})
+    temp_table(con, "_lines", {"_pos": ("BIGINT", range(len(lines))), "_line": ("BIGINT", lines)})
     con.execute(f"ALTER TABLE {into} ADD COLUMN _row BIGINT")
-    con.register("_lines", table)
     try:
         # rowid follows the record's position: the table was written in file order and never
         # changed. Inside the load's transaction rowids start at a transaction-local base, so the
@@ -426,7 +431,7 @@ def _number_rows(
             f"UPDATE {into} SET _row = _lines._line FROM _lines WHERE {into}.rowid - {base} = _lines._pos"
         )
     finally:
-        con.unregister("_lines")
+        con.execute("DROP TABLE _lines")
     return "stored"
 
 
@@ -436,8 +441,6 @@ def _read_by_lines(
     """The file parsed by the stdlib reader in strict mode, one record at a time: slow, but every
     record is loaded or quarantined at the line it starts on. Like DuckDB, it takes empty values
     as NULL and lets a row carry extra empty values at its end."""
-    import pyarrow as pa  # imported on use: only rows built in Python need it
-
     width = len(names)
     values: list[list[str | None]] = [[] for _ in names]
     rows: list[int] = []
@@ -491,13 +494,7 @@ def _read_by_lines(
                 rows.append(line)
     finally:
         stdlib_csv.field_size_limit(limit)
-    table = pa.table(
-        {
-            **{n: pa.array(v, pa.string()) for n, v in zip(names, values, strict=True)},
-            "_row": pa.array(rows, pa.int64()),
-        }
-    )
-    create_from_arrow(con, into, table)
+    create_from_columns(con, into, dict(zip(names, values, strict=True)), rows)
     load.rows = len(rows)
     return load
 

@@ -26,7 +26,7 @@ import duckdb
 
 from trueup.config.models import FileTable
 from trueup.errors import SourceError
-from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, create_from_arrow, unique_names
+from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, create_from_columns, unique_names
 
 MAX_UNCOMPRESSED = 1 << 30  # 1 GiB of XML in all
 MAX_RATIO = 200  # uncompressed / compressed for any part larger than 1 MiB
@@ -162,8 +162,6 @@ def openpyxl_rows(path: Path, name: str, source: str) -> Iterator[tuple[Sequence
 def read(
     con: duckdb.DuckDBPyConnection, path: Path, spec: FileTable, into: str, meta: LoadMeta, scratch: Path
 ) -> FileLoad:
-    import pyarrow as pa  # imported on use: only rows built in Python need it
-
     check_zip(path, meta.source)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -212,10 +210,7 @@ def read(
     if not header:
         load.notes.append(f"{meta.source}: sheet {name!r} has no header row at row {spec.header_row}")
         return load
-    columns = {
-        h: pa.array([r[i] if i < len(r) else None for r in rows], pa.string()) for i, h in enumerate(header)
-    }
-    columns["_row"] = pa.array(lines, pa.int64())
-    create_from_arrow(con, into, pa.table(columns))
+    columns = {h: [r[i] if i < len(r) else None for r in rows] for i, h in enumerate(header)}
+    create_from_columns(con, into, columns, lines)
     load.rows = len(rows)
     return load
