@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 
@@ -31,9 +31,6 @@ from trueup.ingest.base import (
     unique_names,
 )
 from trueup.warehouse import ident, temp_table
-
-if TYPE_CHECKING:
-    pass
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = ",;\t|"
@@ -422,16 +419,14 @@ def _number_rows(
         return "unmatched"
     temp_table(con, "_lines", {"_pos": ("BIGINT", range(len(lines))), "_line": ("BIGINT", lines)})
     con.execute(f"ALTER TABLE {into} ADD COLUMN _row BIGINT")
-    try:
-        # rowid follows the record's position: the table was written in file order and never
-        # changed. Inside the load's transaction rowids start at a transaction-local base, so the
-        # position is counted from the smallest one.
-        base = con.execute(f"SELECT min(rowid) FROM {into}").fetchall()[0][0] or 0
-        con.execute(
-            f"UPDATE {into} SET _row = _lines._line FROM _lines WHERE {into}.rowid - {base} = _lines._pos"
-        )
-    finally:
-        con.execute("DROP TABLE _lines")
+    # rowid follows the record's position: the table was written in file order and never
+    # changed. Inside the load's transaction rowids start at a transaction-local base, so the
+    # position is counted from the smallest one.
+    base = con.execute(f"SELECT min(rowid) FROM {into}").fetchall()[0][0] or 0
+    con.execute(
+        f"UPDATE {into} SET _row = _lines._line FROM _lines WHERE {into}.rowid - {base} = _lines._pos"
+    )
+    con.execute("DROP TABLE _lines")  # (a failed load's is replaced by the next: see temp_table)
     return "stored"
 
 
