@@ -9,6 +9,8 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +62,69 @@ def trueup_ingest(system: str, folder: Path, table: str) -> tuple[float, int, di
         )
         seconds, peak, out = run_python(trueup_code("run", "--step", "ingest", "--json", "-w", str(root)))
     return seconds, peak, json.loads(out)["steps"][0]
+
+
+def run_with_database(code: str) -> tuple[float, int]:
+    """Seconds and peak RSS of `code` run by a fresh interpreter, with `DB` the path of a database
+    file of its own (a peer stores what it read, as trueup does)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        seconds, peak, _ = run_python(f"DB = {str(Path(scratch) / 'peer.duckdb')!r}\n" + code)
+    return seconds, peak
+
+
+def best_trueup_ingest(
+    system: str, folder: Path, table: str, repeat: int, rows: int | None = None
+) -> tuple[float, int, float]:
+    """The best of `repeat` runs of `trueup_ingest`: the fastest run's seconds and peak RSS, and the
+    step's fastest own seconds. Every run must load `rows` rows (when given) and quarantine none."""
+    runs, steps = [], []
+    for _ in range(repeat):
+        seconds, peak, step = trueup_ingest(system, folder, table)
+        counts = step["counts"]
+        assert counts["quarantined"] == 0 and rows in (None, counts[f"rows.{system}.jobs"]), counts
+        runs.append((seconds, peak))
+        steps.append(step["seconds"])
+    seconds, peak = min(runs)
+    return seconds, peak, min(steps)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One row of a reading benchmark's table."""
+
+    contender: str
+    seconds: float
+    peak: int  # bytes; 0: the process of the row above (a step's own seconds)
+    baseline: float  # the seconds the ratio compares with: the peer's on the same file
+
+
+def print_readings(readings: list[Reading], count: int, unit: str, versus: str) -> None:
+    """The table the reading benchmarks print: each contender's seconds, `unit`s a second, the ratio
+    to its baseline (`versus`: baseline seconds / the contender's, above 1 faster) and peak memory."""
+    heads = ("contender", "seconds", f"{unit}/s", versus, "peak MB")
+    widths = [
+        max(len("contender"), *(len(r.contender) for r in readings)),
+        *(max(len(h), 8) for h in heads[1:]),
+    ]
+
+    def line(cells: Iterable[str]) -> str:
+        text = [
+            f"{c:<{w}}" if i == 0 else f"{c:>{w}}" for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "| " + " | ".join(text) + " |"
+
+    print("\n" + line(heads))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in readings:
+        peak = f"{r.peak / 1e6:.0f}" if r.peak else "(same)"
+        print(
+            line(
+                (
+                    r.contender,
+                    f"{r.seconds:.2f}",
+                    f"{count / r.seconds:,.0f}",
+                    f"{r.baseline / r.seconds:.2f}x",
+                    peak,
+                )
+            )
+        )

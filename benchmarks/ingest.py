@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
 
 import duckdb
-from child import run_python, trueup_ingest
+from child import Reading, best_trueup_ingest, print_readings, run_with_database
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -53,24 +52,6 @@ CONTENDERS = {
 }
 
 
-def run_child(code: str) -> tuple[float, int]:
-    with tempfile.TemporaryDirectory() as scratch:
-        code = f"DB = {str(Path(scratch) / 'b.duckdb')!r}\n" + code
-        seconds, peak, _ = run_python(code)
-    return seconds, peak
-
-
-STEP_SECONDS: dict[str, list[float]] = {}
-
-
-def trueup_child(source: Path, fmt: str) -> tuple[float, int]:
-    seconds, peak, step = trueup_ingest("dispatch", source.parent, source.name)
-    assert step["counts"]["quarantined"] == 0, (fmt, step["counts"])
-    # The ingest step's own time, without starting Python and importing trueup.
-    STEP_SECONDS.setdefault(fmt, []).append(step["seconds"])
-    return seconds, peak
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
@@ -82,31 +63,26 @@ def main() -> None:
         f"Parquet {parquet_path.stat().st_size / 1e6:.0f} MB; best of {args.repeat}; "
         f"duckdb {duckdb.__version__}, {os.cpu_count()} cores"
     )
-    results: dict[str, tuple[float, int]] = {}
-
-    def best(name: str, measure) -> None:  # type: ignore[no-untyped-def]
-        runs = [measure() for _ in range(args.repeat)]
-        results[name] = min(runs, key=lambda r: r[0])
-
-    for name, code in CONTENDERS.items():
-        best(name, lambda code=code: run_child(code.format(csv=csv_path, parquet=parquet_path)))
-    best("trueup ingest (CSV)", lambda: trueup_child(csv_path, "csv"))
-    best("trueup ingest (Parquet)", lambda: trueup_child(parquet_path, "parquet"))
-    for fmt, label in (("csv", "CSV"), ("parquet", "Parquet")):
-        results[f"  step alone ({label})"] = (min(STEP_SECONDS[fmt]), 0)
-
+    peers = {
+        name: min(
+            run_with_database(code.format(csv=csv_path, parquet=parquet_path)) for _ in range(args.repeat)
+        )
+        for name, code in CONTENDERS.items()
+    }
     # trueup keeps raw rows as text (exactly as read), so DuckDB reading all columns as text is
     # the like-for-like baseline for CSV.
-    baseline = {"CSV": results["duckdb read_csv (all text)"][0], "Parquet": results["duckdb read_parquet"][0]}
-    print(
-        f"\n| {'contender':<28} | {'seconds':>8} | {'rows/s':>12} | {'vs DuckDB native':>16} | {'peak MB':>8} |"
-    )
-    print(f"|{'-' * 30}|{'-' * 10}|{'-' * 14}|{'-' * 18}|{'-' * 10}|")
-    for name, (seconds, peak) in results.items():
-        kind = "Parquet" if "arquet" in name else "CSV"
-        ratio = baseline[kind] / seconds
-        shown = f"{peak / 1e6:.0f}" if peak else "(same)"
-        print(f"| {name:<28} | {seconds:8.2f} | {args.rows / seconds:12,.0f} | {ratio:15.2f}x | {shown:>8} |")
+    baseline = {"CSV": peers["duckdb read_csv (all text)"][0], "Parquet": peers["duckdb read_parquet"][0]}
+    readings = [
+        Reading(name, *best, baseline["Parquet" if "parquet" in name else "CSV"])
+        for name, best in peers.items()
+    ]
+    steps = []  # the ingest step's own seconds, without starting Python and importing trueup
+    for label, path in (("CSV", csv_path), ("Parquet", parquet_path)):
+        seconds, peak, step = best_trueup_ingest("dispatch", path.parent, path.name, args.repeat, args.rows)
+        readings.append(Reading(f"trueup ingest ({label})", seconds, peak, baseline[label]))
+        steps.append(Reading(f"  step alone ({label})", step, 0, baseline[label]))
+    readings += steps
+    print_readings(readings, args.rows, "rows", "vs DuckDB native")
     print(
         "\nratio = DuckDB native time / contender time for the same format (1.00x = as fast as DuckDB);"
         " the CSV baseline is DuckDB reading every column as text, as trueup's raw tables do."

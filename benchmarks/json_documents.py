@@ -29,17 +29,17 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-from child import run_python, trueup_ingest
+from child import Reading, best_trueup_ingest, print_readings, run_with_database
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 RECORDS = "QueryResponse.Invoice"
 
 DOCUMENT, LINES = "document", "NDJSON"
-# name -> (file, code); the first of each file is the baseline of its rows
+# name -> (file, code), DB the peer's database file; the first peer of each file is its rows' baseline
 CONTENDERS = {
     "duckdb read_json (document)": (DOCUMENT, "import duckdb, os\n"
-        "con = duckdb.connect({db!r})\n"
+        "con = duckdb.connect(DB)\n"
         "size = os.path.getsize({path!r})\n"
         "con.execute(f\"CREATE TABLE invoices AS SELECT unnest(r) FROM (SELECT unnest(QueryResponse.Invoice) AS r\"\n"
         "            f\" FROM read_json({path!r}, maximum_object_size={{size + 1024}}, sample_size=-1))\")\n"),
@@ -47,7 +47,7 @@ CONTENDERS = {
         "with open({path!r}, 'rb') as f:\n"
         "    df = pd.json_normalize(json.load(f)['QueryResponse']['Invoice'])\n"),
     "duckdb read_json (NDJSON)": (LINES, "import duckdb\n"
-        "con = duckdb.connect({db!r})\n"
+        "con = duckdb.connect(DB)\n"
         "con.execute(\"CREATE TABLE invoices AS SELECT * FROM read_json({path!r}, format='newline_delimited',\"\n"
         "            \" sample_size=-1)\")\n"),
 }  # fmt: skip
@@ -97,22 +97,6 @@ def _write_document(path: Path, records: int) -> None:
         )
 
 
-def trueup_child(path: Path, records: int, steps: list[float]) -> tuple[float, int]:
-    table = f"{{file: {path.name}, records: {RECORDS}}}" if path.suffix == ".json" else path.name
-    seconds, peak, step = trueup_ingest("accounting", path.parent, table)
-    assert step["counts"] == {"rows.accounting.jobs": records, "quarantined": 0}, step["counts"]
-    steps.append(step["seconds"])
-    return seconds, peak
-
-
-def peer_child(code: str, path: Path) -> tuple[float, int]:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as scratch:
-        seconds, peak, _ = run_python(code.format(path=str(path), db=str(Path(scratch) / "peer.duckdb")))
-    return seconds, peak
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=300_000)
@@ -129,29 +113,22 @@ def main() -> None:
         f" NDJSON of {files[LINES].stat().st_size / 1e6:.0f} MB; best of {args.repeat}; duckdb {duckdb.__version__},"
         f" pysimdjson {version('pysimdjson')}, pandas {pandas.__version__}, {os.cpu_count()} cores"
     )
-    rows: list[tuple[str, str, float, int]] = []  # contender, file, seconds, peak bytes (0: the row above's)
-    for name, (kind, code) in CONTENDERS.items():
-        rows.append((name, kind, *min(peer_child(code, files[kind]) for _ in range(args.repeat))))
-    for kind in (DOCUMENT, LINES):
-        steps: list[float] = []
-        rows.append(
-            (
-                f"trueup ingest ({kind})",
-                kind,
-                *min(trueup_child(files[kind], args.records, steps) for _ in range(args.repeat)),
-            )
-        )
-        rows.append(("  step alone", kind, min(steps), 0))
-    baseline = {kind: next(seconds for _, k, seconds, _ in rows if k == kind) for kind in (DOCUMENT, LINES)}
-    print(f"\n| {'contender':<33} | {'seconds':>8} | {'records/s':>10} | {'vs DuckDB':>9} | {'peak MB':>8} |")
-    print(f"|{'-' * 35}|{'-' * 10}|{'-' * 12}|{'-' * 11}|{'-' * 10}|")
-    # grouped by file (a stable sort: each file's rows in the order they ran)
-    for name, kind, seconds, peak in sorted(rows, key=lambda row: row[1] != DOCUMENT):
-        shown = f"{peak / 1e6:.0f}" if peak else "(same)"
-        print(
-            f"| {name:<33} | {seconds:8.2f} | {args.records / seconds:10,.0f} | {baseline[kind] / seconds:8.2f}x |"
-            f" {shown:>8} |"
-        )
+    readings: list[Reading] = []
+    for kind, path in files.items():  # each file's rows together, its first peer the baseline
+        peers = {
+            name: min(run_with_database(code.format(path=str(path))) for _ in range(args.repeat))
+            for name, (file, code) in CONTENDERS.items()
+            if file == kind
+        }
+        baseline = next(iter(peers.values()))[0]
+        table = f"{{file: {path.name}, records: {RECORDS}}}" if kind == DOCUMENT else path.name
+        seconds, peak, step = best_trueup_ingest("accounting", path.parent, table, args.repeat, args.records)
+        readings += [Reading(name, *best, baseline) for name, best in peers.items()]
+        readings += [
+            Reading(f"trueup ingest ({kind})", seconds, peak, baseline),
+            Reading("  step alone", step, 0, baseline),
+        ]
+    print_readings(readings, args.records, "records", "vs DuckDB")
     print(
         "\nseconds = the whole process (start-up and imports included); 'step alone' = the ingest step's own"
         " seconds from `trueup run --json`. vs DuckDB = DuckDB's seconds on the same file / the contender's"

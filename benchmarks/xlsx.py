@@ -22,7 +22,7 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from child import run_python, trueup_ingest
+from child import Reading, best_trueup_ingest, print_readings, run_python
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -49,7 +49,10 @@ def make_sheet(rows: int) -> Path:
         return path
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = book.add_worksheet(SHEET)
-    day, moment = book.add_format({"num_format": "yyyy-mm-dd"}), book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    day, moment = (
+        book.add_format({"num_format": "yyyy-mm-dd"}),
+        book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+    )
     money = book.add_format({"num_format": "#,##0.00"})
     sheet.write_row(0, 0, ["Weekly job-to-cash reconciliation"])
     header = ["Week", "Job #", "Customer", "Branch", "Technician", "Completed", "Job Total", "Invoice #",
@@ -67,24 +70,15 @@ def make_sheet(rows: int) -> Path:
         sheet.write_datetime(r, 5, completed, moment)
         sheet.write_number(r, 6, round(85 + (i * 7919 % 900_000) / 100, 2), money)
         sheet.write_string(r, 7, f"INV-{50_000 + i}")
-        sheet.write_datetime(r, 8, datetime(completed.year, completed.month, completed.day) + timedelta(days=i % 9), day)
+        sheet.write_datetime(
+            r, 8, datetime(completed.year, completed.month, completed.day) + timedelta(days=i % 9), day
+        )
         sheet.write_number(r, 9, round(85 + (i * 7919 % 900_000) / 100, 2), money)
         sheet.write_string(r, 10, "Y" if i % 3 else "N")
         if i % 17 == 0:
             sheet.write_string(r, 11, "customer called about the amount")
     book.close()
     return path
-
-
-STEP_SECONDS: list[float] = []
-
-
-def trueup_child(path: Path, rows: int) -> tuple[float, int]:
-    table = f"{{file: {path.name}, sheet: {SHEET}, header_row: 2}}"
-    seconds, peak, step = trueup_ingest("friday_sheet", path.parent, table)
-    assert step["counts"] == {"rows.friday_sheet.jobs": rows, "quarantined": 0}, step["counts"]
-    STEP_SECONDS.append(step["seconds"])
-    return seconds, peak
 
 
 def main() -> None:
@@ -104,20 +98,19 @@ def main() -> None:
         f"openpyxl {openpyxl.__version__}, python-calamine {version('python-calamine')}, "
         f"pandas {pandas.__version__}, duckdb {duckdb.__version__}, {os.cpu_count()} cores"
     )
-    results: dict[str, tuple[float, int]] = {}
-    for name, code in CONTENDERS.items():
-        runs = [run_python(code.format(path=str(path), sheet=SHEET))[:2] for _ in range(args.repeat)]
-        results[name] = min(runs)
-    results["trueup ingest (XLSX)"] = min(trueup_child(path, args.rows) for _ in range(args.repeat))
-    results["  step alone"] = (min(STEP_SECONDS), 0)
-    baseline = results["openpyxl (read-only, values)"][0]
-    print(f"\n| {'contender':<30} | {'seconds':>8} | {'rows/s':>10} | {'vs openpyxl':>11} | {'peak MB':>8} |")
-    print(f"|{'-' * 32}|{'-' * 10}|{'-' * 12}|{'-' * 13}|{'-' * 10}|")
-    for name, (seconds, peak) in results.items():
-        shown = f"{peak / 1e6:.0f}" if peak else "(same)"
-        print(
-            f"| {name:<30} | {seconds:8.2f} | {args.rows / seconds:10,.0f} | {baseline / seconds:10.2f}x | {shown:>8} |"
-        )
+    peers = {
+        name: min(run_python(code.format(path=str(path), sheet=SHEET))[:2] for _ in range(args.repeat))
+        for name, code in CONTENDERS.items()
+    }
+    baseline = peers["openpyxl (read-only, values)"][0]
+    table = f"{{file: {path.name}, sheet: {SHEET}, header_row: 2}}"
+    seconds, peak, step = best_trueup_ingest("friday_sheet", path.parent, table, args.repeat, args.rows)
+    readings = [Reading(name, *best, baseline) for name, best in peers.items()]
+    readings += [
+        Reading("trueup ingest (XLSX)", seconds, peak, baseline),
+        Reading("  step alone", step, 0, baseline),
+    ]
+    print_readings(readings, args.rows, "rows", "vs openpyxl")
     print(
         "\nseconds = the whole process (start-up and imports included); 'step alone' = the ingest step's own"
         " seconds from `trueup run --json`. vs openpyxl = openpyxl's seconds / the contender's (above 1: faster)."

@@ -471,7 +471,8 @@ class Findings:
             rows = s.execute(select(*columns).where(FINDINGS.c.state.in_(ACTIVE))).all()
         # The records' JSON decoded here: SQLAlchemy's JSON type took 2.2 s for the 167,166 findings of
         # the `large` demo, json.loads 0.6 s. (PostgreSQL's driver hands JSON over decoded.)
-        return [ActiveRow._make((*r[:-3], _records(r[-3]), *r[-2:])) for r in rows]
+        at = ActiveRow._fields.index("entities")
+        return [ActiveRow._make((*r[:at], _records(r[at]), *r[at + 1 :])) for r in rows]
 
     def open_counts(self) -> dict[str, int]:
         """Findings still open, per category."""
