@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -179,12 +181,9 @@ matching: {compare: [born]}
 """
 
 
-def test_splink_compares_what_the_exports_fill_and_keeps_quiet(make_workspace: Callable[..., Path]) -> None:
-    """Exports with names, addresses, postcodes and a birth date but no emails or phones: the model
-    leaves those two out (the step says so), Splink's own warnings do not reach the user, and a copy
-    with a typo in the name and a transposed postcode is still the same person."""
-    from tests.cli.test_commands import trueup
-
+def _people(make_workspace: Callable[..., Path]) -> Path:
+    """Two exports of 120 people with names, addresses, postcodes and a birth date but no emails or
+    phones; every tenth copy with a typo in the surname and a transposed postcode."""
     first = ["Ava", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea"]
     last = ["Novak", "Okafor", "Petrov", "Quinn", "Rossi", "Sato", "Tran", "Ueda", "Vance", "Weiss"]
     streets = ["Oak St", "Elm Ave", "Pine Rd", "Lake Dr", "Hill Ct", "Main St"]
@@ -199,10 +198,19 @@ def test_splink_compares_what_the_exports_fill_and_keeps_quiet(make_workspace: C
             name = f"{given} {surname[0]}{surname[2]}{surname[1]}{surname[3:]}"
             zip_code = zip_code[:3] + zip_code[4] + zip_code[3]
         billing.append(f"b{n},{name},{street},{zip_code},{born}")
-    root = make_workspace(
+    return make_workspace(
         PEOPLE_CONFIG,
         {"crm/people.csv": "\n".join(crm) + "\n", "billing/people.csv": "\n".join(billing) + "\n"},
     )
+
+
+def test_splink_compares_what_the_exports_fill_and_keeps_quiet(make_workspace: Callable[..., Path]) -> None:
+    """The model leaves out what no record fills (the step says so), Splink's own warnings do not
+    reach the user, and a copy with a typo in the name and a transposed postcode is still the same
+    person."""
+    from tests.cli.test_commands import trueup
+
+    root = _people(make_workspace)
     ran = trueup("run", "-w", str(root), "--step", "ingest", "--step", "map", "--step", "link", "--json")
     assert ran.returncode == 0, ran.stderr
     assert "WARNING" not in ran.stderr and "max_pairs" not in ran.stderr
@@ -216,3 +224,25 @@ def test_splink_compares_what_the_exports_fill_and_keeps_quiet(make_workspace: C
     finally:
         con.close()
     assert linked == {(f"b{n}", f"c{n}") for n in range(120)}
+
+
+def test_splink_works_beside_the_warehouse_and_imports_no_pandas(make_workspace: Callable[..., Path]) -> None:
+    # Splink's tables live in a catalog attached for the link step alone; the records reach it and
+    # the pairs come back by SQL. Its u counts, a Python list, are registered through DuckDB: through
+    # pyarrow, the first table imports pandas (0.9 s of a run of 10,000 records).
+    root = _people(make_workspace)
+    code = (
+        "import sys\nfrom trueup import pipeline\nfrom trueup.workspace import Workspace\n"
+        f"outcome = pipeline.run(Workspace.open({str(root)!r}), only=['ingest', 'map', 'link'])\n"
+        "print(outcome.outcome, sorted({'pyarrow', 'pandas'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["succeeded", "[]"]
+    con = duckdb.connect(str(root / ".trueup" / "warehouse.duckdb"), read_only=True)
+    try:
+        probable = con.execute("SELECT count(*) FROM links WHERE rule = 'probabilistic'").fetchall()[0][0]
+        tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    finally:
+        con.close()
+    assert probable > 0  # Splink scored the pairs
+    assert not {name for name in tables if name.startswith("__splink")} and "customers" not in tables

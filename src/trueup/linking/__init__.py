@@ -22,7 +22,7 @@ import duckdb
 
 from trueup.config.models import Matching
 from trueup.linking import decisions, identity
-from trueup.linking.probabilistic import STANDARD, score_customers
+from trueup.linking.probabilistic import SCORED, STANDARD, score_customers
 from trueup.linking.rules import customer_pairs_sql, shared_id_pairs_sql
 from trueup.model import ENTITIES
 from trueup.runtime import StepContext, StepResult
@@ -140,14 +140,13 @@ def _add_probable(con: duckdb.DuckDBPyConnection, matching: Matching) -> str | N
     if records < MIN_RECORDS:
         return f"customers linked by rules alone: {records} records are too few to estimate a matching model"
     try:
-        scored = score_customers(
+        compared = score_customers(
             con, floor=matching.review_from, max_pairs=matching.max_pairs, extra=matching.compare
         )
     except (ValueError, ArithmeticError) as exc:  # Splink refuses a model its data cannot estimate
         return f"customers linked by rules alone: the matching model could not be estimated ({exc})"
-    con.register("_scored", scored.pairs)
     fresh = (
-        f"FROM _scored s ANTI JOIN {LINKS} l ON l.entity = 'customer' AND l.system_a = s.system_a"
+        f"FROM {SCORED} s ANTI JOIN {LINKS} l ON l.entity = 'customer' AND l.system_a = s.system_a"
         " AND l.source_a = s.source_a AND l.system_b = s.system_b AND l.source_b = s.source_b"
     )
     con.execute(
@@ -158,10 +157,10 @@ def _add_probable(con: duckdb.DuckDBPyConnection, matching: Matching) -> str | N
         f"INSERT INTO {CANDIDATES} SELECT 'customer', s.system_a, s.source_a, s.system_b, s.source_b,"
         f" s.probability, s.evidence {fresh} WHERE s.probability < {matching.link_at}"
     )
-    con.unregister("_scored")
-    left_out = [name for name in STANDARD.values() if name not in scored.compared]
+    con.execute(f"DROP TABLE {SCORED}")
+    left_out = [name for name in STANDARD.values() if name not in compared]
     if left_out:
-        return f"customers compared on {', '.join(scored.compared)}; no record has one: {', '.join(left_out)}"
+        return f"customers compared on {', '.join(compared)}; no record has one: {', '.join(left_out)}"
     return None
 
 
