@@ -175,24 +175,48 @@ def _pairs_sql(con: duckdb.DuckDBPyConnection, entity: str) -> str | None:
 
 
 def _components(con: duckdb.DuckDBPyConnection, entity: str) -> None:
-    """Connected components of the links into `_component`, by label propagation: each record
-    takes the smallest key among its neighbours until nothing changes (as many rounds as the
-    longest chain of links)."""
+    """Connected components of the links into `_component`: every staged record with its label, the
+    smallest `system:source_id` of its component.
+
+    The components are found over the records' row numbers, one integer where their keys are two
+    texts: each linked record takes the smallest number among itself and its neighbours, round after
+    round, until no number falls (as many rounds as the longest chain of links); each component is
+    then labelled once. A record linked to nothing is its own component and takes no part."""
+    nodes = f"(SELECT rowid AS n, system, source_id FROM {staged_table(entity)} WHERE source_id IS NOT NULL)"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _component AS SELECT system, source_id,"
-        f" system || ':' || source_id AS label FROM {staged_table(entity)} WHERE source_id IS NOT NULL"
+        f"""
+        CREATE OR REPLACE TEMP TABLE _edge AS
+        WITH pairs AS (
+          SELECT a.n AS i, b.n AS j FROM {LINKS} l
+          JOIN {nodes} a ON a.system = l.system_a AND a.source_id = l.source_a
+          JOIN {nodes} b ON b.system = l.system_b AND b.source_id = l.source_b
+          WHERE l.entity = $entity
+        )
+        SELECT i, j FROM pairs UNION ALL SELECT j, i FROM pairs
+        UNION ALL SELECT n, n FROM (SELECT i AS n FROM pairs UNION SELECT j FROM pairs)  -- each its own neighbour
+        """,
+        {"entity": entity},
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _edge AS"
-        f" SELECT system_a AS s, source_a AS i, system_b AS t, source_b AS j FROM {LINKS} WHERE entity = '{entity}'"
-        f" UNION ALL SELECT system_b, source_b, system_a, source_a FROM {LINKS} WHERE entity = '{entity}'"
-    )
-    while True:
-        changed = con.execute("""
-            UPDATE _component SET label = n.label
-            FROM (SELECT e.s, e.i, min(c.label) AS label FROM _edge e
-                  JOIN _component c ON c.system = e.t AND c.source_id = e.j GROUP BY e.s, e.i) n
-            WHERE _component.system = n.s AND _component.source_id = n.i AND n.label < _component.label
-        """).fetchall()
-        if not changed or not changed[0][0]:
+    con.execute("CREATE OR REPLACE TEMP TABLE _label AS SELECT i AS n, min(j) AS label FROM _edge GROUP BY i")
+    total = scalar(con, "SELECT sum(label) FROM _label")
+    while True:  # numbers only fall: the sum falls while any does
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _label AS"
+            " SELECT e.i AS n, min(l.label) AS label FROM _edge e JOIN _label l ON l.n = e.j GROUP BY e.i"
+        )
+        fallen, total = total, scalar(con, "SELECT sum(label) FROM _label")
+        if total == fallen:
             break
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _component AS
+        WITH named AS (
+          SELECT l.label AS component, min(d.system || ':' || d.source_id) AS label
+          FROM _label l JOIN {nodes} d ON d.n = l.n GROUP BY l.label
+        )
+        SELECT d.system, d.source_id, coalesce(c.label, d.system || ':' || d.source_id) AS label
+        FROM {nodes} d LEFT JOIN _label l ON l.n = d.n LEFT JOIN named c ON c.component = l.label
+        """
+    )
+    con.execute("DROP TABLE _edge")
+    con.execute("DROP TABLE _label")

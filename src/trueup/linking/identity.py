@@ -54,12 +54,12 @@ def assign(
         WITH kept AS (
           SELECT label, first(canonical_id ORDER BY first_run, canonical_id) AS canonical_id,
             first(first_run ORDER BY first_run, canonical_id) AS first_run,
-            list_sort(list(canonical_id)) AS ids  -- sorted after: faster than an ordered aggregate
+            count(*) AS ids  -- the old ids it kept (more than one: a merge, listed after)
           FROM _kept GROUP BY label
         )
         SELECT label, canonical_id, first_run, ids FROM kept
         UNION ALL  -- a new id from the cluster's smallest record; salted when a cluster kept that id
-        SELECT m.label, CASE WHEN m.plain IN (SELECT canonical_id FROM kept) THEN m.salted ELSE m.plain END, ?, []
+        SELECT m.label, CASE WHEN m.plain IN (SELECT canonical_id FROM kept) THEN m.salted ELSE m.plain END, ?, 0
         FROM (
           SELECT label, ? || '_' || substr(sha256(label), 1, 12) AS plain,
             ? || '_' || substr(sha256(label || '/split'), 1, 12) AS salted
@@ -73,10 +73,13 @@ def assign(
         " FROM _component c JOIN _assigned a USING (label)"
     )
     con.execute(f"INSERT INTO {clusters} SELECT ?, system, source_id, canonical_id FROM _today", [entity])
-    merges = con.execute(
-        "SELECT canonical_id, list_filter(ids, lambda i: i <> canonical_id) FROM _assigned WHERE len(ids) > 1"
-        " ORDER BY canonical_id"
-    ).fetchall()
+    # The ids each merge absorbed, listed for the merges alone (a list for every cluster cost 0.8 s
+    # of the 1.5M interactions of `large`).
+    merges = con.execute("""
+        SELECT a.canonical_id, list_sort(list(k.canonical_id))
+        FROM _assigned a JOIN _kept k ON k.label = a.label AND k.canonical_id <> a.canonical_id
+        WHERE a.ids > 1 GROUP BY a.canonical_id ORDER BY a.canonical_id
+    """).fetchall()
     splits = con.execute("""
         SELECT k.canonical_id, list(DISTINCT a.canonical_id ORDER BY a.canonical_id)
         FROM _kept k JOIN _before b ON b.canonical_id = k.canonical_id AND b.label <> k.label
