@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -146,3 +148,15 @@ def test_field_values_hold_the_fields_two_systems_map(example: Path) -> None:
         return json.loads(runner.invoke(app, ["findings", "-w", str(example), "--json", "--check", check]).output)
 
     assert found("one_keeper") == [] and found("two_keepers")
+
+
+def test_listing_the_checks_does_not_import_the_findings_store(example: Path) -> None:
+    # `trueup checks` reads the checks' files alone; the store's SQLAlchemy models took half a second.
+    code = (
+        "import sys\nfrom trueup.cli import main\n"
+        "try:\n    main(['checks', '-w', sys.argv[1], '--json'])\nexcept SystemExit:\n    pass\n"
+        "print('sqlalchemy' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(example)], capture_output=True, text=True, check=True)
+    assert any(c["name"] == "job_not_invoiced" for c in json.loads(done.stdout))
+    assert done.stderr.strip() == "False"
