@@ -246,3 +246,19 @@ def test_splink_works_beside_the_warehouse_and_imports_no_pandas(make_workspace:
         con.close()
     assert probable > 0  # Splink scored the pairs
     assert not {name for name in tables if name.startswith("__splink")} and "customers" not in tables
+
+
+def test_customers_of_one_system_alone_are_linked_by_rules_and_the_step_says_why(
+    make_workspace: Callable[..., Path],
+) -> None:
+    root = _people(make_workspace)
+    crm, billing = (root / "crm" / "people.csv"), (root / "billing" / "people.csv")
+    header, *rows = billing.read_text().splitlines()
+    crm.write_text(crm.read_text() + "\n".join(rows) + "\n")  # 240 people, every one in the CRM
+    billing.write_text(header + "\n")
+    result = pipeline.run(Workspace.open(root), only=["ingest", "map", "link"])
+    link = next(step for step in result.steps if step.name == "link")
+    assert link.result.notes == [
+        "customers linked by rules alone: only crm has customer records, and the matching model"
+        " compares the records of two systems"
+    ]

@@ -158,6 +158,16 @@ def _add_probable(con: duckdb.DuckDBPyConnection, matching: Matching) -> str | N
         f" s.probability, s.evidence {fresh} WHERE s.probability < {matching.link_at}"
     )
     con.execute(f"DROP TABLE {SCORED}")
+    if not compared:  # nothing to score: no two systems have customer records
+        only = scalar(
+            con,
+            f"SELECT min(system) FROM {staged_table('customer')}"
+            " WHERE system NOT IN (SELECT system FROM _spreadsheets) AND source_id IS NOT NULL",
+        )
+        return (
+            f"customers linked by rules alone: only {only or 'spreadsheets'} {'has' if only else 'have'}"
+            " customer records, and the matching model compares the records of two systems"
+        )
     left_out = [name for name in STANDARD.values() if name not in compared]
     if left_out:
         return f"customers compared on {', '.join(compared)}; no record has one: {', '.join(left_out)}"
