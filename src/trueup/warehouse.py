@@ -89,15 +89,18 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     return rows[0][0] if rows else None
 
 
+def from_columns(columns: dict[str, tuple[str, Sequence[Any]]]) -> tuple[str, list[list[Any]]]:
+    """A SELECT of Python values and its parameters: `columns` maps each column to its DuckDB type
+    and its values, one list per column, all of one length. Handed over as list parameters, not as
+    an Arrow table: pyarrow's first array from Python values imports pandas, a quarter of a second
+    that a small workspace's whole run would notice."""
+    select = ", ".join(f"unnest(?::{kind}[]) AS {ident(column)}" for column, (kind, _) in columns.items())
+    return f"SELECT {select}", [list(values) for _, values in columns.values()]
+
+
 def temp_table(
     con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, tuple[str, Sequence[Any]]]
 ) -> None:
-    """Python values as a temporary table: `columns` maps each column to its DuckDB type and its
-    values, one list per column, all of one length. Handed over as list parameters, not as an
-    Arrow table: pyarrow's first array from Python values imports pandas, a quarter of a second
-    that a small workspace's whole run would notice."""
-    select = ", ".join(f"unnest(?::{kind}[]) AS {ident(column)}" for column, (kind, _) in columns.items())
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS SELECT {select}",
-        [list(v) for _, v in columns.values()],
-    )
+    """Python values as a temporary table (see `from_columns`)."""
+    select, params = from_columns(columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {select}", params)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.imports import loaded_by_run
 from trueup import pipeline
 from trueup.workspace import Workspace
 
@@ -231,13 +230,7 @@ def test_splink_works_beside_the_warehouse_and_imports_no_pandas(make_workspace:
     # the pairs come back by SQL. Its u counts, a Python list, are registered through DuckDB: through
     # pyarrow, the first table imports pandas (0.9 s of a run of 10,000 records).
     root = _people(make_workspace)
-    code = (
-        "import sys\nfrom trueup import pipeline\nfrom trueup.workspace import Workspace\n"
-        f"outcome = pipeline.run(Workspace.open({str(root)!r}), only=['ingest', 'map', 'link'])\n"
-        "print(outcome.outcome, sorted({'pyarrow', 'pandas'} & set(sys.modules)))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["succeeded", "[]"]
+    assert loaded_by_run(root, ["ingest", "map", "link"], {"pyarrow", "pandas"}) == ("succeeded", [])
     con = duckdb.connect(str(root / ".trueup" / "warehouse.duckdb"), read_only=True)
     try:
         probable = con.execute("SELECT count(*) FROM links WHERE rule = 'probabilistic'").fetchall()[0][0]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.imports import loaded_by_run
 from trueup import pipeline
 from trueup.mapping.normalize import NANP_NUMBER, address_key, phone_e164
 from trueup.workspace import Workspace
@@ -75,13 +74,7 @@ def test_ingest_and_mapping_import_neither_pyarrow_nor_pandas(example: Path) -> 
     # Their imports cost a small workspace's run a third of a second (pyarrow's first array from
     # Python values imports pandas where it is installed): rows a reader builds in Python (the
     # Friday sheet), statuses and normal forms reach DuckDB as list parameters, and JSON as lines.
-    code = (
-        "import sys\nfrom trueup import pipeline\nfrom trueup.workspace import Workspace\n"
-        f"outcome = pipeline.run(Workspace.open({str(example)!r}), only=['ingest', 'map'])\n"
-        "print(outcome.outcome, sorted({'pyarrow', 'pandas'} & set(sys.modules)))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["succeeded", "[]"]
+    assert loaded_by_run(example, ["ingest", "map"], {"pyarrow", "pandas"}) == ("succeeded", [])
     assert _query(example, "SELECT count(*) FROM staged_customer WHERE phone_e164 IS NOT NULL")[0][0] > 0
     assert _query(example, "SELECT count(*) FROM raw.friday_sheet__rows")[0][0] > 0  # the sheet was read
 
@@ -189,7 +182,12 @@ def test_times_without_an_offset_are_read_in_the_fields_then_the_systems_then_th
     assert staged == [
         ("dispatch", "1", noon_utc - 3600, noon_utc),  # the system's zone (BST); the field's own (UTC)
         ("dispatch", "2", noon_utc - 7200, None),  # an offset is taken as written
-        ("dispatch", "3", midnight_chicago, midnight_chicago),  # a date alone is a day of the company's calendar
+        (
+            "dispatch",
+            "3",
+            midnight_chicago,
+            midnight_chicago,
+        ),  # a date alone is a day of the company's calendar
         ("sheet", "1", noon_utc + 5 * 3600, None),  # the workspace's zone (CDT)
     ]
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 
-from trueup.warehouse import ident
+from trueup.warehouse import from_columns
 
 META_COLUMNS = ("_load_id", "_loaded_at", "_source", "_row")
 
@@ -57,10 +58,12 @@ def create_from_columns(
     con: duckdb.DuckDBPyConnection, into: str, texts: dict[str, list[str | None]], rows: list[int]
 ) -> None:
     """Store rows a Python reader built (a sheet, a file read line by line) as the load's table: each
-    column's text, and `_row`, the line of each. Handed to DuckDB as list parameters, not as Arrow:
-    pyarrow's first array from Python values imports pandas where it is installed (0.3-1 s)."""
-    select = [f"unnest(?::VARCHAR[]) AS {ident(name)}" for name in texts] + ["unnest(?::BIGINT[]) AS _row"]
-    con.execute(f"CREATE TABLE {into} AS SELECT {', '.join(select)}", [*texts.values(), rows])
+    column's text, and `_row`, the line of each (handed over as `from_columns` does)."""
+    columns: dict[str, tuple[str, Sequence[object]]] = {
+        name: ("VARCHAR", values) for name, values in texts.items()
+    }
+    select, params = from_columns({**columns, "_row": ("BIGINT", rows)})
+    con.execute(f"CREATE TABLE {into} AS {select}", params)
 
 
 def unique_names(labels: list[str | None], start: int = 1, taken: list[str] | None = None) -> list[str]:

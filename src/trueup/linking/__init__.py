@@ -22,7 +22,7 @@ import duckdb
 
 from trueup.config.models import Matching
 from trueup.linking import decisions, identity
-from trueup.linking.probabilistic import SCORED, STANDARD, score_customers
+from trueup.linking.probabilistic import SCORED, STANDARD, OneSystem, score_customers
 from trueup.linking.rules import customer_pairs_sql, shared_id_pairs_sql
 from trueup.model import ENTITIES
 from trueup.runtime import StepContext, StepResult
@@ -143,6 +143,8 @@ def _add_probable(con: duckdb.DuckDBPyConnection, matching: Matching) -> str | N
         compared = score_customers(
             con, floor=matching.review_from, max_pairs=matching.max_pairs, extra=matching.compare
         )
+    except OneSystem as exc:
+        return f"customers linked by rules alone: {exc}"
     except (ValueError, ArithmeticError) as exc:  # Splink refuses a model its data cannot estimate
         return f"customers linked by rules alone: the matching model could not be estimated ({exc})"
     fresh = (
@@ -158,16 +160,6 @@ def _add_probable(con: duckdb.DuckDBPyConnection, matching: Matching) -> str | N
         f" s.probability, s.evidence {fresh} WHERE s.probability < {matching.link_at}"
     )
     con.execute(f"DROP TABLE {SCORED}")
-    if not compared:  # nothing to score: no two systems have customer records
-        only = scalar(
-            con,
-            f"SELECT min(system) FROM {staged_table('customer')}"
-            " WHERE system NOT IN (SELECT system FROM _spreadsheets) AND source_id IS NOT NULL",
-        )
-        return (
-            f"customers linked by rules alone: only {only or 'spreadsheets'} {'has' if only else 'have'}"
-            " customer records, and the matching model compares the records of two systems"
-        )
     left_out = [name for name in STANDARD.values() if name not in compared]
     if left_out:
         return f"customers compared on {', '.join(compared)}; no record has one: {', '.join(left_out)}"

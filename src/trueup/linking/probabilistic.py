@@ -31,6 +31,10 @@ WORK = "_splink"  # the catalog Splink works in, attached in memory for the run
 SCORED = "_scored"  # the temporary table on the warehouse connection `score_customers` fills
 
 
+class OneSystem(Exception):
+    """Nothing to score: the customer records are of one system (the message says which)."""
+
+
 def features_sql(extra: list[str]) -> str:
     """The columns Splink compares, one row per customer record of a system that is not a
     spreadsheet (`$sheets`, the list of those), in key order."""
@@ -48,8 +52,6 @@ ORDER BY unique_id
 # The columns every customer record has, by what people call them; compared when some record fills them.
 STANDARD = {"name_key": "name", "email_norm": "email", "phone_e164": "phone", "address_key": "address",
             "postal_code": "postal code"}  # fmt: skip
-PAIR_COLUMNS = ("system_a VARCHAR, source_a VARCHAR, system_b VARCHAR, source_b VARCHAR, probability DOUBLE,"
-                " evidence JSON")  # fmt: skip
 
 
 def score_customers(
@@ -63,14 +65,12 @@ def score_customers(
     `SCORED` (system_a, source_a, system_b, source_b, probability and evidence, the match weight of
     each comparison as JSON); returns what the model compared (`STANDARD`'s names, declared fields)
     of what records fill. Spreadsheets' records (in the temporary table `_spreadsheets`) are not
-    scored."""
+    scored; `OneSystem` when the other records are of one system."""
     extra = extra or []
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {SCORED} ({PAIR_COLUMNS})")
     sheets = scalar(con, "SELECT coalesce(list(system), []) FROM _spreadsheets")
     con.execute(f"ATTACH ':memory:' AS {WORK}")
     work = con.cursor()
     try:
-        work.execute("SET enable_progress_bar = false")  # scripts read trueup's own output
         work.execute(f"CREATE TABLE {WORK}.customers AS {features_sql(extra)}", {"sheets": sheets})
         work.execute(f"USE {WORK}")  # Splink's tables beside the records, not in the warehouse
         compared = _score(work, floor, max_pairs, extra, seed)
@@ -81,8 +81,7 @@ def score_customers(
             f"SELECT table_name FROM duckdb_tables() WHERE database_name = '{WORK}' AND table_name <> 'pairs'"
         ).fetchall():
             work.execute(f"DROP TABLE {WORK}.main.{ident(table)}")
-        if compared:
-            con.execute(f"INSERT INTO {SCORED} SELECT * FROM {WORK}.main.pairs")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {SCORED} AS SELECT * FROM {WORK}.main.pairs")
         return compared
     finally:
         work.close()
@@ -92,19 +91,23 @@ def score_customers(
 def _score(
     work: duckdb.DuckDBPyConnection, floor: float, max_pairs: float, extra: list[str], seed: int
 ) -> list[str]:
-    """Splink over `customers`, its pairs into `pairs`; what it compared (none: nothing to score)."""
+    """Splink over `customers`, its pairs into `pairs`; what it compared."""
     import splink.comparison_library as cl
     from splink import Linker, SettingsCreator, block_on
 
     named = {**STANDARD, **{f"x_{i}": name for i, name in enumerate(extra)}}
     [counts] = work.execute(
-        f"SELECT count(*), count(DISTINCT source_dataset), {', '.join(f'count({c})' for c in named)} FROM customers"
+        f"SELECT list(DISTINCT source_dataset ORDER BY source_dataset), {', '.join(f'count({c})' for c in named)}"
+        " FROM customers"
     ).fetchall()
-    if counts[0] < 2 or counts[1] < 2:
-        return []
+    if len(counts[0]) < 2:  # only pairs of two systems are scored
+        holders = f"only {counts[0][0]} has" if counts[0] else "only spreadsheets have"
+        raise OneSystem(
+            f"{holders} customer records, and the matching model compares the records of two systems"
+        )
     # A column no record fills says nothing about any pair: it is neither compared nor blocked on.
     # (Left in, Splink cannot estimate it and its failed estimates disturb the others.)
-    filled = {column for column, count in zip(named, counts[2:], strict=True) if count}
+    filled = {column for column, count in zip(named, counts[1:], strict=True) if count}
     if "name_key" in filled:
         filled |= {"last_token", "initial"}  # derived from the name
     comparisons = {
