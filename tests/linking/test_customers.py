@@ -255,3 +255,56 @@ def test_customers_of_one_system_alone_are_linked_by_rules_and_the_step_says_why
         "customers linked by rules alone: only crm has customer records, and the matching model"
         " compares the records of two systems"
     ]
+
+
+def _level_sql(comparison: object) -> str:
+    """The number of the first of a Splink comparison's levels whose condition holds (its gamma)."""
+    levels = comparison.get_comparison("duckdb").comparison_levels  # type: ignore[attr-defined]
+    whens = [
+        f"WHEN {level.sql_condition} THEN {i}"
+        for i, level in enumerate(levels)
+        if level.sql_condition != "ELSE"
+    ]
+    return f"CASE {' '.join(whens)} ELSE {len(levels) - 1} END"
+
+
+@st.composite
+def _near_pairs(draw: st.DrawFn) -> tuple[str | None, str | None]:
+    """A value and another a few typing slips away (a letter changed, added, dropped or two swapped),
+    or none."""
+    a = draw(st.text(alphabet="ab12", max_size=7) | st.none())
+    b = a
+    for _ in range(draw(st.integers(0, 3)) if a is not None else 0):
+        i = draw(st.integers(0, len(b)))
+        slip = draw(st.sampled_from(["change", "add", "drop", "swap"]))
+        c = draw(st.sampled_from("ab12"))
+        if slip == "swap" and i + 1 < len(b):
+            b = b[:i] + b[i + 1] + b[i] + b[i + 2 :]
+        elif slip == "drop":
+            b = b[:i] + b[i + 1 :]
+        else:
+            b = b[:i] + c + b[i + (slip == "change") :]
+    return a, b
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_near_pairs(), min_size=1, max_size=40))
+def test_near_misses_are_damerau_levenshtein_levels_checked_by_levenshtein_first(
+    pairs: list[tuple[str | None, str | None]],
+) -> None:
+    """The postcode's and declared fields' comparison puts every pair in the level Splink's own
+    Damerau-Levenshtein comparison does: the Levenshtein check before each level never turns one away."""
+    import splink.comparison_library as cl
+
+    from trueup.linking.probabilistic import _near
+
+    for thresholds in ([1], [1, 2]):
+        ours, splinks = (
+            _level_sql(_near("x", thresholds)),
+            _level_sql(cl.DamerauLevenshteinAtThresholds("x", thresholds)),
+        )
+        rows = duckdb.execute(
+            f"SELECT x_l, x_r, {ours}, {splinks} FROM (SELECT unnest($l::VARCHAR[]) AS x_l, unnest($r::VARCHAR[]) AS x_r)",
+            {"l": [a for a, _ in pairs], "r": [b for _, b in pairs]},
+        ).fetchall()
+        assert [row[:3] for row in rows] == [(*row[:2], row[3]) for row in rows]

@@ -91,6 +91,11 @@ def run(ctx: StepContext) -> StepResult:
         for entity in ctx.progress.track(list(ENTITIES), "Linking", total=len(ENTITIES)):
             if not table_exists(con, "main", f"staged_{entity}"):
                 continue
+            if not scalar(con, f"SELECT EXISTS (SELECT 1 FROM {staged_table(entity)})"):
+                # no records, nothing to link (what an entity costs to link when empty is its SQL's
+                # planning: a tenth of a second for the six a customer list alone leaves empty)
+                result.counts[f"links.{entity}"] = result.counts[f"clusters.{entity}"] = 0
+                continue
             pairs = _pairs_sql(con, entity)
             shared = [
                 shared_id_pairs_sql(entity, x.system, x.field, x.target, x.field in ENTITIES[entity].fields)

@@ -116,9 +116,9 @@ def _score(
         "phone_e164": cl.ExactMatch("phone_e164"),
         "address_key": cl.JaroWinklerAtThresholds("address_key", [0.92, 0.8]),
         # a mistyped or transposed digit of a postcode still counts for something
-        "postal_code": cl.DamerauLevenshteinAtThresholds("postal_code", [1]),
+        "postal_code": _near("postal_code", [1]),
         # declared extra fields (a date of birth, a tax number): near misses count for something
-        **{f"x_{i}": cl.DamerauLevenshteinAtThresholds(f"x_{i}", [1, 2]) for i in range(len(extra))},
+        **{f"x_{i}": _near(f"x_{i}", [1, 2]) for i in range(len(extra))},
     }  # fmt: skip
     xs = [(f"x_{i}",) for i in range(len(extra))]
 
@@ -181,6 +181,31 @@ def _score(
         """
     )
     return [name for column, name in named.items() if column in filled]
+
+
+def _near(column: str, thresholds: list[int]) -> Any:
+    """Splink's Damerau-Levenshtein comparison (exact, each distance threshold, anything else),
+    each level tried first by the Levenshtein distance within twice its threshold.
+
+    A transposition costs Levenshtein two edits where it costs Damerau-Levenshtein one, so a pair
+    within k of each other by one is within 2k by the other: the levels are the same. DuckDB's
+    Levenshtein is four times as fast, and of the pairs sampled to estimate how often records agree
+    by chance nearly none get past it (the u estimates of two declared fields took 0.3 s on
+    Febrl4, a fifth of the link step)."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    levels = [
+        cll.And(cll.LevenshteinLevel(column, 2 * k), cll.DamerauLevenshteinLevel(column, k)).configure(
+            label_for_charts=f"Damerau-Levenshtein distance of {column} <= {k}"
+        )
+        for k in thresholds
+    ]
+    return cl.CustomComparison(
+        [cll.NullLevel(column), cll.ExactMatchLevel(column), *levels, cll.ElseLevel()],
+        output_column_name=column,
+        comparison_description=f"Exact match vs. Damerau-Levenshtein distance at {thresholds} vs. anything else",
+    )
 
 
 def _backend(work: duckdb.DuckDBPyConnection) -> DuckDBAPI:
