@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
 
@@ -411,3 +412,61 @@ def test_xlsx_rows_are_sheet_rows_when_the_table_starts_low_and_has_gaps(
     run(ws)
     assert [(r["_row"], r["id"], r["name"]) for r in raw_rows(ws, "t")] == [(4, "1", "a"), (7, "2", "b")]
     assert quarantined(ws) == []
+
+
+# --- The loader's own names ----------------------------------------------------------------------------
+
+
+def test_a_source_column_named_as_the_loaders_own_is_renamed_and_the_lines_stay_right(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
+    """`_row`, `_source`, `_load_id` and `_loaded_at` are what trueup adds to every raw row: a source
+    column of one of those names (in any case) keeps its values as `col_<name>`, and `_row` stays the
+    record's line. (A JSON document with a `_row` key put the key's values in `_row`; an NDJSON file
+    with one failed whole.)"""
+    parquet = tmp_path / "p.parquet"
+    duckdb.execute(
+        f"COPY (SELECT * FROM (VALUES (1, 'A', 'x'), (2, 'B', 'y')) v(id, _row, _LOAD_ID)) TO '{parquet}'"
+    )
+    ws = files_workspace(
+        make_workspace,
+        {
+            "lines.jsonl": b'{"id": 1, "_row": "A", "_Source": "s"}\n\n{"id": 2, "_row": "B"}\nnot json\n',
+            "doc.json": json.dumps([{"id": 1, "_row": "A", "_id": 5}, {"id": 2, "_row": "B", "col_row": 7}]),
+            "env.json": json.dumps({"Q": {"I": [{"id": 1, "_row": "A"}, {"id": 2, "_row": "B"}]}}),
+            "p.parquet": parquet.read_bytes(),
+            "t.csv": b"id,_row\n1,A\n2,B\n",
+        },
+        {
+            "lines": "lines.jsonl",
+            "doc": "doc.json",
+            "env": "{file: env.json, records: Q.I}",
+            "p": "p.parquet",
+            "t": "t.csv",
+        },
+    )
+    outcome = run(ws)
+    assert outcome.outcome == "succeeded"
+    got = {t: [(r["_row"], r["id"], r["col_row"]) for r in raw_rows(ws, t)] for t in ("lines", "env", "p")}
+    assert got == {
+        "lines": [(1, 1, "A"), (3, 2, "B")],  # line 2 is blank, line 4 quarantined
+        "env": [(1, 1, "A"), (2, 2, "B")],
+        "p": [(1, 1, "A"), (2, 2, "B")],
+    }
+    assert [r["col_Source"] for r in raw_rows(ws, "lines")] == ["s", None]
+    assert [r["col_LOAD_ID"] for r in raw_rows(ws, "p")] == ["x", "y"]
+    # the document has a `col_row` of its own, and keeps it; a key `_id` is no name of the loader's
+    assert [(r["_row"], r["col_row_2"], r["col_row"], r["_id"]) for r in raw_rows(ws, "doc")] == [
+        (1, "A", None, 5),
+        (2, "B", 7, None),
+    ]
+    assert [(r["_row"], r["col_row"]) for r in raw_rows(ws, "t")] == [(2, "A"), (3, "B")]  # as before
+    notes = sorted(n for n in outcome.steps[0].result.notes if "loaded as" in n)
+    assert notes == [
+        "data/doc.json: its column _row is loaded as col_row_2 (_row is what trueup adds to every row)",
+        "data/env.json: its column _row is loaded as col_row (_row is what trueup adds to every row)",
+        "data/lines.jsonl: its column _Source is loaded as col_Source (_source is what trueup adds to every row)",
+        "data/lines.jsonl: its column _row is loaded as col_row (_row is what trueup adds to every row)",
+        "data/p.parquet: its column _LOAD_ID is loaded as col_LOAD_ID (_load_id is what trueup adds to every row)",
+        "data/p.parquet: its column _row is loaded as col_row (_row is what trueup adds to every row)",
+    ]

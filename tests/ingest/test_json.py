@@ -50,8 +50,10 @@ def _read_both(tmp: Path, document: object, records_at: str | None) -> duckdb.Du
     load = json_reader.read(con, path, spec, "lifted_raw", META, tmp)
     assert load.row_offset == 1, "the records were not lifted out"
     con.execute("CREATE TABLE lifted AS SELECT *, rowid + 1 AS _row FROM lifted_raw")
-    json_reader._read_document(con, path, spec, "whole", META, path.stat().st_size)
-    assert load.rows == con.execute("SELECT count(*) FROM whole").fetchone()[0]  # type: ignore[index]
+    whole = json_reader._read_document(con, path, spec, "whole_raw", META, path.stat().st_size)
+    assert whole.row_offset == 1  # read whole, the records are in order too
+    con.execute("CREATE TABLE whole AS SELECT *, rowid + 1 AS _row FROM whole_raw")
+    assert load.rows == whole.rows
     assert list(tmp.glob("*.records")) == []  # the lines are removed once read
     return con
 
@@ -146,10 +148,17 @@ def test_ndjson_loads_its_objects_as_the_same_records_in_a_document_and_quaranti
     good = [value for kind, value in lines if kind == "record"]
     (tmp / "t.json").write_text(json.dumps(good), encoding="utf-8")
     con = duckdb.connect()
-    load = json_reader.read(con, tmp / "t.jsonl", FileTable(file="t.jsonl"), "lifted", META, tmp)
+    load = json_reader.read(con, tmp / "t.jsonl", FileTable(file="t.jsonl"), "lifted_raw", META, tmp)
     assert [q.line for q in load.quarantined] == [n for n, (kind, _) in enumerate(lines, 1) if kind == "bad"]
     assert load.rows == len(good)
     assert list(tmp.glob("*.records")) == []
+    # each record's line: its position when no line was skipped, else stored
+    skipped = any(kind != "record" for kind, _ in lines)
+    assert (load.row_offset is None) == skipped
+    if load.row_offset:
+        con.execute(f"CREATE TABLE lifted AS SELECT *, rowid + {load.row_offset} AS _row FROM lifted_raw")
+    else:
+        con.execute("ALTER TABLE lifted_raw RENAME TO lifted")
     # The same objects as one document's list, and each at its own line of the file.
     document = tmp / "t.json"
     json_reader._read_document(
@@ -157,8 +166,8 @@ def test_ndjson_loads_its_objects_as_the_same_records_in_a_document_and_quaranti
     )
     numbers = [n for n, (kind, _) in enumerate(lines, 1) if kind == "record"]
     con.execute(
-        "CREATE TABLE whole AS SELECT w.* EXCLUDE (_row), n._row FROM whole_raw w"
-        " JOIN (SELECT unnest(?::BIGINT[]) AS _row, generate_subscripts(?::BIGINT[], 1) AS i) n ON n.i = w._row",
+        "CREATE TABLE whole AS SELECT w.* EXCLUDE (i), n._row FROM (SELECT *, rowid + 1 AS i FROM whole_raw) w"
+        " JOIN (SELECT unnest(?::BIGINT[]) AS _row, generate_subscripts(?::BIGINT[], 1) AS i) n ON n.i = w.i",
         [numbers, numbers],
     )
     _assert_same(con)

@@ -159,3 +159,31 @@ def test_numeric_values_survive_batches_of_different_widths(
         str(r[0]).rstrip("0").rstrip(".")
         for r in query(ws, 'SELECT price FROM raw."shop__prices" ORDER BY _row')
     ] == [v.rstrip("0").rstrip(".") for v in values]
+
+
+def test_a_result_with_a_row_column_of_its_own_keeps_it_beside_the_row_numbers(
+    postgres_url: str, make_workspace: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_row` and `_source` are the loader's: a result's own are loaded as `col_row` and
+    `col_source`, over batches, and `_row` numbers the rows."""
+    monkeypatch.setenv("TRUEUP_PG_URL", postgres_url)
+    ws = make_workspace("""
+        name: Postgres source
+        systems:
+          shop:
+            source: {type: sql, url: '${env:TRUEUP_PG_URL}',
+                     tables: {t: {query: "SELECT * FROM (VALUES (1, 'A', 's'), (2, 'B', 't'), (3, 'C', 'u'))
+                                          v(id, _row, _source) ORDER BY id", batch_size: 2}}}
+        """)
+    outcome = run(ws)
+    assert outcome.outcome == "succeeded", outcome.steps[0].result.errors
+    assert query(ws, 'SELECT _row, id, col_row, col_source FROM raw."shop__t" ORDER BY _row') == [
+        (1, 1, "A", "s"),
+        (2, 2, "B", "t"),
+        (3, 3, "C", "u"),
+    ]
+    [(source,)] = query(ws, 'SELECT DISTINCT _source FROM raw."shop__t"')
+    assert sorted(n for n in outcome.steps[0].result.notes if "loaded as" in n) == [
+        f"{source}: its column _row is loaded as col_row (_row is what trueup adds to every row)",
+        f"{source}: its column _source is loaded as col_source (_source is what trueup adds to every row)",
+    ]

@@ -22,7 +22,7 @@ import duckdb
 from trueup import failpoints
 from trueup.config.models import FilesSource, FileTable, SqlSource
 from trueup.errors import SourceError, TransientError
-from trueup.ingest.base import META_COLUMNS, FileLoad, LoadMeta, literal
+from trueup.ingest.base import META_COLUMNS, FileLoad, LoadMeta, literal, own_names
 from trueup.ingest.probe import READERS, file_format
 from trueup.runtime import StepContext, StepResult
 from trueup.warehouse import FILES_SCHEMA, RAW_SCHEMA, ident, raw_table, scalar, table_exists
@@ -151,7 +151,7 @@ def _load_files(
             read = functools.partial(
                 READERS[fmt], ctx.con, path, _with_format(spec, fmt), meta=meta, scratch=scratch
             )
-            load = _in_transaction(ctx.con, key, read)
+            load = _in_transaction(ctx.con, key, relative, read)
         except SourceError as exc:
             result.errors.append(str(exc))
             if before:  # keep what loaded last time rather than lose it
@@ -172,7 +172,9 @@ def _with_format(spec: FileTable, fmt: str) -> FileTable:
     return spec if spec.format == fmt else spec.model_copy(update={"format": fmt})
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, key: str, reader: Callable[[str], FileLoad]) -> FileLoad:
+def _in_transaction(
+    con: duckdb.DuckDBPyConnection, key: str, source: str, reader: Callable[[str], FileLoad]
+) -> FileLoad:
     """Run one reader in its own transaction into the content-addressed table for `key`."""
     into = f"{FILES_SCHEMA}.{ident('f_' + key)}"
     con.execute("BEGIN TRANSACTION")
@@ -181,6 +183,7 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, key: str, reader: Callable[[
         load: FileLoad = reader(into)
         if load.rows == 0 and not table_exists(con, FILES_SCHEMA, "f_" + key):
             con.execute(f"CREATE TABLE {into} AS SELECT NULL::BIGINT AS _row WHERE false")
+        own_names(con, into, load, source)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -205,10 +208,11 @@ def _load_query(
         return load
 
     try:
-        load = _in_transaction(ctx.con, pending, reader)
+        load = _in_transaction(ctx.con, pending, described, reader)
     except SourceError as exc:
         result.errors.append(f"{system}.{table}: {exc}")
         return None
+    result.notes.extend(load.notes)
     digest = digest_box[0]
     key = _key(system, table, described, digest, spec.model_dump_json())
     previous = _manifest(ctx.con, system, table)

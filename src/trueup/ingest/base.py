@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 
-from trueup.warehouse import from_columns
+from trueup.warehouse import from_columns, ident, temp_table
 
 META_COLUMNS = ("_load_id", "_loaded_at", "_source", "_row")
 
@@ -52,6 +52,60 @@ class FileLoad:
     row_offset: int | None = None
     quarantined: list[Quarantined] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Without `row_offset`, the column holding each record's line: `_row`, or another name where
+    # the source has a `_row` of its own (see `row_column`; `own_names` gives it the loader's name).
+    numbers: str = "_row"
+
+
+def row_column(names: Iterable[str]) -> str:
+    """The column for a reader's record numbers: `_row`, or `_row_2`, `_row_3`, ... where the source
+    has a column of that name, in any case (`own_names` then sorts the names out)."""
+    taken = {name.lower() for name in names}
+    column, n = "_row", 2
+    while column in taken:
+        column, n = f"_row_{n}", n + 1
+    return column
+
+
+def store_lines(con: duckdb.DuckDBPyConnection, into: str, lines: Sequence[int]) -> str:
+    """Store each record's line (`lines`, in the table's order) in a new column of `into`, named by
+    `row_column`; returns its name.
+
+    rowid follows the record's position: the table was written in file order and never changed.
+    Inside the load's transaction rowids start at a transaction-local base, so the position is
+    counted from the smallest one."""
+    column = row_column(row[0] for row in con.execute(f"DESCRIBE {into}").fetchall())
+    temp_table(con, "_lines", {"_pos": ("BIGINT", range(len(lines))), "_line": ("BIGINT", lines)})
+    con.execute(f"ALTER TABLE {into} ADD COLUMN {column} BIGINT")
+    base = con.execute(f"SELECT min(rowid) FROM {into}").fetchall()[0][0] or 0
+    con.execute(
+        f"UPDATE {into} SET {column} = _lines._line FROM _lines WHERE {into}.rowid - {base} = _lines._pos"
+    )
+    con.execute("DROP TABLE _lines")  # (a failed load's is replaced by the next: see temp_table)
+    return column
+
+
+def own_names(con: duckdb.DuckDBPyConnection, into: str, load: FileLoad, source: str) -> None:
+    """Keep the loader's names (`META_COLUMNS`) for the loader: a source column named as one of them,
+    in any case, is renamed `col_<name>` as a CSV header's is (numbered on when that is taken too),
+    with a note; then the reader's record numbers, when it stored them, are named `_row`."""
+    names = [row[0] for row in con.execute(f"DESCRIBE {into}").fetchall()]
+    ours = None if load.row_offset is not None else load.numbers
+    taken = {name.lower() for name in names}
+    for name in names:
+        if name == ours or name.lower() not in META_COLUMNS:
+            continue
+        base = renamed = "col" + name
+        n = 2
+        while renamed.lower() in taken:
+            renamed, n = f"{base}_{n}", n + 1
+        taken.add(renamed.lower())
+        con.execute(f"ALTER TABLE {into} RENAME COLUMN {ident(name)} TO {ident(renamed)}")
+        load.notes.append(
+            f"{source}: its column {name} is loaded as {renamed} ({name.lower()} is what trueup adds to every row)"
+        )
+    if ours and ours != "_row":
+        con.execute(f"ALTER TABLE {into} RENAME COLUMN {ident(ours)} TO _row")
 
 
 def create_from_columns(

@@ -28,9 +28,10 @@ from trueup.ingest.base import (
     clip,
     create_from_columns,
     literal,
+    store_lines,
     unique_names,
 )
-from trueup.warehouse import ident, temp_table
+from trueup.warehouse import ident
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = ",;\t|"
@@ -417,16 +418,7 @@ def _number_rows(
     lines = [n for n in starts if n not in bad_set]
     if len(starts) != records or len(lines) != good:
         return "unmatched"
-    temp_table(con, "_lines", {"_pos": ("BIGINT", range(len(lines))), "_line": ("BIGINT", lines)})
-    con.execute(f"ALTER TABLE {into} ADD COLUMN _row BIGINT")
-    # rowid follows the record's position: the table was written in file order and never
-    # changed. Inside the load's transaction rowids start at a transaction-local base, so the
-    # position is counted from the smallest one.
-    base = con.execute(f"SELECT min(rowid) FROM {into}").fetchall()[0][0] or 0
-    con.execute(
-        f"UPDATE {into} SET _row = _lines._line FROM _lines WHERE {into}.rowid - {base} = _lines._pos"
-    )
-    con.execute("DROP TABLE _lines")  # (a failed load's is replaced by the next: see temp_table)
+    store_lines(con, into, lines)  # `_row`: no CSV column starts with an underscore (see unique_names)
     return "stored"
 
 

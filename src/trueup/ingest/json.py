@@ -7,8 +7,9 @@ on every core. Read whole, DuckDB parses such a document as one value on one cor
 is not such a list (one object, a list of numbers, a number simdjson cannot hold, a file over its
 4 GB limit) is read whole by DuckDB as before, which also names what is wrong with a broken one.
 Newline-delimited files are checked line by line by simdjson, so that a bad line is quarantined
-with its number; the good lines, each with its number, are read by DuckDB the same way (a 296 MB
-file of 784k records: 6 s at 0.4 GB, where building the rows in Python took 12 s at 4.5 GB).
+with its number; the good lines are read by DuckDB the same way (a 296 MB file of 784k records:
+6 s at 0.4 GB, where building the rows in Python took 12 s at 4.5 GB), and each record's line is
+its position when no line was skipped, else stored beside it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import duckdb
 
 from trueup.config.models import FileTable
 from trueup.errors import SourceError
-from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, literal
+from trueup.ingest.base import FileLoad, LoadMeta, Quarantined, clip, literal, store_lines
 from trueup.warehouse import ident
 
 # DuckDB's JSON options for every read: infer types from every record (a column first filled far
@@ -75,7 +76,6 @@ def _is_line_delimited(path: Path) -> bool:
 class Split:
     path: Path  # the records, one a line, as compact JSON
     longest: int  # bytes of the longest line
-    numbered: bool = False  # each record carries its line in the file as `_row` (else its line here is it)
 
 
 def _split_records(path: Path, records: str | None, scratch: Path) -> Split | None:
@@ -121,18 +121,17 @@ def _escape(part: str) -> str:
 
 
 def _read_split(con: duckdb.DuckDBPyConnection, split: Split, into: str, meta: LoadMeta) -> FileLoad:
-    """The split records into `into`, typed by DuckDB from all of them."""
-    columns = "* EXCLUDE (_row), _row" if split.numbered else "*"
+    """The split records into `into`, typed by DuckDB from all of them, in order: a record's number
+    is its line there, 1 + rowid, as for Parquet (see FileLoad)."""
     try:
         con.execute(
-            f"CREATE TABLE {into} AS SELECT {columns} FROM read_json({literal(str(split.path))}, "
+            f"CREATE TABLE {into} AS SELECT * FROM read_json({literal(str(split.path))}, "
             f"format='newline_delimited', maximum_object_size={max(split.longest + 1024, 16 << 20)}, {INFER})"
         )
     except duckdb.Error as exc:  # valid JSON DuckDB cannot type: `Id` and `id` in one nested object
         raise SourceError(f"{meta.source}: the records cannot be read: {str(exc).splitlines()[0]}") from None
     rows = con.execute(f"SELECT count(*) FROM {into}").fetchone()[0]  # type: ignore[index]
-    # Unnumbered, a record's number is its line: 1 + rowid, as for Parquet (see FileLoad).
-    return FileLoad(rows=rows, row_offset=None if split.numbered else 1)
+    return FileLoad(rows=rows, row_offset=1)
 
 
 def _read_document(
@@ -142,13 +141,10 @@ def _read_document(
     try:
         if spec.records:
             records = ".".join(ident(part) for part in spec.records.split("."))
-            source = (
-                f"SELECT unnest(_r), _i AS _row FROM (SELECT unnest({records}) AS _r, "
-                f"generate_subscripts({records}, 1) AS _i FROM {reader})"
-            )
+            source = f"SELECT unnest(_r) FROM (SELECT unnest({records}) AS _r FROM {reader})"
         else:
-            source = f"SELECT *, row_number() OVER () AS _row FROM {reader}"
-        con.execute(f"CREATE TABLE {into} AS SELECT * FROM ({source})")
+            source = f"SELECT * FROM {reader}"
+        con.execute(f"CREATE TABLE {into} AS {source}")
     except duckdb.BinderException:
         keys = _top_keys(con, reader)
         raise SourceError(
@@ -158,7 +154,7 @@ def _read_document(
     except duckdb.Error as exc:
         raise SourceError(f"{meta.source}: not valid JSON: {str(exc).splitlines()[0]}") from None
     rows = con.execute(f"SELECT count(*) FROM {into}").fetchone()[0]  # type: ignore[index]
-    return FileLoad(rows=rows)
+    return FileLoad(rows=rows, row_offset=1)  # the records in order: a record's number is 1 + rowid
 
 
 def _top_keys(con: duckdb.DuckDBPyConnection, reader: str) -> list[str]:
@@ -175,38 +171,44 @@ def _top_keys(con: duckdb.DuckDBPyConnection, reader: str) -> list[str]:
 def _read_lines(
     con: duckdb.DuckDBPyConnection, path: Path, into: str, meta: LoadMeta, scratch: Path
 ) -> FileLoad:
-    """Each line checked by simdjson: an object is written on with its line number as `_row`, anything
-    else is quarantined with its line; DuckDB then reads the good lines on every core."""
+    """Each line checked by simdjson: an object is written on as compact JSON, anything else is
+    quarantined with its line; DuckDB then reads the good lines on every core. A record's number is
+    its line: 1 + rowid when every line was an object (no line to store), else stored for each."""
     import simdjson
 
     parser = simdjson.Parser()
     target = scratch / (path.name + ".records")
     bad: list[Quarantined] = []
-    good = longest = 0
+    skipped: list[int] = []  # blank lines and bad ones
+    longest = number = 0
     with path.open("rb") as lines, target.open("wb") as out:
         for number, raw in enumerate(lines, start=1):
             text = raw.strip().removeprefix(b"\xef\xbb\xbf").strip()
-            if not text:
-                continue
-            record = _parse_line(parser, text)
+            record = _parse_line(parser, text) if text else None
             if record is None:
-                bad.append(
-                    Quarantined(line=number, reason="the line is not a JSON object", raw=clip(_decoded(text)))
-                )
+                skipped.append(number)
+                if text:
+                    bad.append(
+                        Quarantined(
+                            line=number, reason="the line is not a JSON object", raw=clip(_decoded(text))
+                        )
+                    )
                 continue
-            line = b'{"_row":%d' % number + (b"," + record[1:] if len(record) > 2 else b"}")
-            longest = max(longest, len(line))
-            out.write(line)
+            longest = max(longest, len(record))
+            out.write(record)
             out.write(b"\n")
-            good += 1
     try:
-        if not good:
+        if len(skipped) == number:
             con.execute(f"CREATE TABLE {into} (_row BIGINT)")
             return FileLoad(quarantined=bad)
-        load = _read_split(con, Split(target, longest, numbered=True), into, meta)
+        load = _read_split(con, Split(target, longest), into, meta)
     finally:
         target.unlink()
-    return FileLoad(rows=load.rows, quarantined=bad)
+    if not skipped:
+        return FileLoad(rows=load.rows, row_offset=1, quarantined=bad)
+    gaps = set(skipped)
+    column = store_lines(con, into, [n for n in range(1, number + 1) if n not in gaps])
+    return FileLoad(rows=load.rows, quarantined=bad, numbers=column)
 
 
 def _parse_line(parser: Any, text: bytes) -> bytes | None:

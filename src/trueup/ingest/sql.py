@@ -21,7 +21,7 @@ import pyarrow as pa
 from trueup.config.models import SqlTable
 from trueup.database import engine_url
 from trueup.errors import SourceError, TransientError
-from trueup.ingest.base import FileLoad, LoadMeta
+from trueup.ingest.base import FileLoad, LoadMeta, row_column
 from trueup.warehouse import ident
 
 PLAIN = (str, int, float, bool, datetime, date, time, timedelta, bytes)
@@ -93,6 +93,7 @@ def read(
     digest = hashlib.sha256()
     rows = 0
     created = False
+    numbers: str | None = None  # the column of row numbers, named from the first batch's columns
     for batch in batches(url, spec):
         for record_batch in batch.to_batches():
             sink = pa.BufferOutputStream()
@@ -101,7 +102,8 @@ def read(
             digest.update(sink.getvalue().to_pybytes())
         con.register("_batch", batch)
         try:
-            select = f"SELECT *, {rows} + row_number() OVER () AS _row FROM _batch"
+            numbers = numbers or row_column(batch.column_names)
+            select = f"SELECT *, {rows} + row_number() OVER () AS {ident(numbers)} FROM _batch"
             if not created:
                 con.execute(f"CREATE TABLE {into} AS {select}")
                 created = True
@@ -114,7 +116,7 @@ def read(
         rows += batch.num_rows
     if not created:
         con.execute(f"CREATE TABLE {into} AS SELECT 0::BIGINT AS _row WHERE false")
-    return FileLoad(rows=rows), digest.hexdigest()
+    return FileLoad(rows=rows, numbers=numbers or "_row"), digest.hexdigest()
 
 
 def _widen(con: duckdb.DuckDBPyConnection, into: str, batch: pa.Table) -> None:
