@@ -12,7 +12,7 @@ map, link and resolve steps) and reused. Then each contender runs in a process o
 - trueup, datacompy's comparisons: `trueup run --step check --check amount_mismatch` (and the
   three vendor-setting checks): the job vs invoiced and billing vs ledger amounts, which is what
   datacompy compares. The goals against datacompy are measured on this row, like for like.
-- trueup, every check: `trueup run --step check`: all 29 built-in checks, for scale.
+- trueup, every check: `trueup run --step check`: all 30 built-in checks, for scale.
 - DuckDB SQL: the rules as an analyst would write them over the warehouse's staged tables
   (`staged_job`, `staged_invoice`, `staged_deal`, and `clusters` for which invoices are copies of
   one another), each result written to a table: finished jobs not invoiced after 3 days, billing

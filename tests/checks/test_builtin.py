@@ -296,3 +296,56 @@ def test_a_field_filled_past_a_systems_first_records_is_not_empty(
     empty = [f["title"] for f in _run(tmp_path, content) if f["check"] == "always_empty_column"]
     assert any(t.startswith("dispatch customer.phone") for t in empty), empty
     assert not any(t.startswith("crm customer.phone") for t in empty), empty
+
+
+LEDGER_NUMBERING = """\
+name: Own numbers
+timezone: UTC
+as_of: '2026-11-20T18:00'
+systems:
+  billing: {source: {type: files, path: billing, tables: {invoices: invoices.csv}}}
+  accounting: {source: {type: files, path: ledger, tables: {invoices: invoices.csv}}}
+entities:
+  invoice:
+    billing: {from: invoices, id: invoice, fields: {number: invoice, amount: total, issued_at: issued}}
+    accounting: {from: invoices, id: Id, fields: {number: DocNumber, amount: total, issued_at: issued},
+                 extra: {billing_id: billing_id}}
+ownership: {invoice.*: billing}
+matching:
+  shared_ids: [{entity: invoice, system: accounting, field: billing_id, target: billing}]
+"""
+
+
+@pytest.mark.parametrize("renumbered", [25, 2], ids=["the ledger's own numbers", "two renumbered by hand"])
+def test_a_field_that_never_agrees_is_one_finding_not_one_per_record(tmp_path: Path, renumbered: int) -> None:
+    """A ledger that numbers its invoices its own way (linked by the billing id it keeps) disagrees
+    with billing on every invoice's number: one finding of the mapping, no conflict per invoice.
+    Two invoices renumbered by hand among 25 are two conflicts."""
+    invoices = [(f"INV-{n}", f"{100 + n}.00", f"2026-11-{n % 9 + 1:02d}") for n in range(1, 26)]
+    ledger = [
+        (f"L{n}", str(1000 + n) if n <= renumbered else number, total, issued, number)
+        for n, (number, total, issued) in enumerate(invoices, start=1)
+    ]
+    content = {
+        "trueup.yaml": LEDGER_NUMBERING,
+        "billing/invoices.csv": "invoice,total,issued\n" + "".join(",".join(i) + "\n" for i in invoices),
+        "ledger/invoices.csv": "Id,DocNumber,total,issued,billing_id\n" + "".join(",".join(r) + "\n" for r in ledger),
+    }
+    found = _run(tmp_path, content)
+    never = [f for f in found if f["check"] == "field_never_agrees"]
+    conflicts = [f for f in found if f["check"] == "field_conflict"]
+    if renumbered == 25:
+        assert [(f["title"], f["cause"], _records(f)) for f in never] == [
+            (
+                "accounting invoice.number never agrees with the owner billing: 0 of 25 linked records have the same value",
+                "configuration",
+                {("invoice", "accounting", None)},
+            )
+        ]
+        assert conflicts == []
+    else:
+        assert never == []
+        assert sorted(f["title"] for f in conflicts) == [
+            "Invoice INV-1: accounting has 1001, the owner billing has INV-1",
+            "Invoice INV-2: accounting has 1002, the owner billing has INV-2",
+        ]

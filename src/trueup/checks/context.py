@@ -68,8 +68,9 @@ def write(
 ) -> None:
     """The declarations as `config.*` tables, and the tables checks share. `needs` (the SQL of the
     checks that will run) leaves out `field_values`, `config.retired_matches`, `config.time_shifts`,
-    `payment_reflection`, `invoice_copies`, `job_invoices` and `reported_figures` when no check reads
-    them: some cost more than all the job-to-cash checks together."""
+    `payment_reflection`, `invoice_copies`, `job_invoices`, `field_agreement` and `reported_figures`
+    when no check reads them (nor a shared table they read): some cost more than all the job-to-cash
+    checks together."""
     present = relations(con, "main")
     needed = (
         "clusters",
@@ -155,7 +156,13 @@ def write(
         " WHERE source_entity = source AND target_entity = target AND retired_on IS NULL"
     )  # the declared handoffs from one entity to another that are not retired
     con.execute(f"CREATE OR REPLACE MACRO {SCHEMA}.local_date(x) AS {local_date(con)}")
+    con.execute(
+        f"CREATE OR REPLACE MACRO {SCHEMA}.never_agrees(compared, agreeing) AS"
+        f" compared >= {NEVER_AGREES[0]} AND agreeing * {NEVER_AGREES[1]} <= compared"
+    )  # a field another system keeps as a different fact: see NEVER_AGREES
     staged = [e for e in ENTITIES if f"staged_{e}" in present]
+    if needs is not None:  # a shared table needs what its own SQL reads
+        needs += " ".join(sql for name, sql in SHARED.items() if name in needs and isinstance(sql, str))
     for name, sql in {"field_values": field_values_sql(ws, staged), **SHARED}.items():
         if needs is None or name in needs:
             _materialise(con, name, sql if isinstance(sql, str) else _per_handoff(con, sql))
@@ -369,11 +376,45 @@ LEFT JOIN paid_ids a ON a.canonical_id = j.canonical_id AND a.system = j.paid_sy
 """
 
 
+# `field_agreement`: each value of a descriptive field (names, emails, phones, addresses, text, and
+# extra fields with a declared owner) that a system other than the field's owner keeps for a real
+# thing the owner keeps the field for, with whether one of the owner's values is the same (by their
+# normal forms): every comparison `field_conflict` judges, and what `field_never_agrees` counts.
+FIELD_AGREEMENT = """
+WITH fields AS (  -- each field a system (not a spreadsheet) maps, with its owner, declared for it or for all
+  SELECT DISTINCT m.entity, m.system, m.field, o.owner AS field_owner, coalesce(o.owner, star.owner) AS owner_system
+  FROM config.mappings m
+  JOIN config.systems s ON s.system = m.system AND s.kind = 'system'
+  LEFT JOIN config.ownership o ON o.entity = m.entity AND o.field = m.field
+  LEFT JOIN config.ownership star ON star.entity = m.entity AND star.field = '*'
+), compared AS MATERIALIZED (  -- the values compared and their rows in field_values, each with its field's
+  -- owner (the declarations joined in once: three joins over every value took 0.35 s on `large`)
+  SELECT v.rowid AS value_row, v.entity, v.canonical_id, v.system, v.field, v.norm, f.owner_system
+  FROM field_values v JOIN fields f ON f.entity = v.entity AND f.system = v.system AND f.field = v.field
+  WHERE v.kind IN ('text', 'name', 'email', 'phone', 'address', 'postal_code', 'country')
+     OR (v.kind = 'extra' AND f.field_owner IS NOT NULL)
+), owned AS (SELECT entity, canonical_id, field, norm FROM compared WHERE system = owner_system),
+others AS (SELECT * FROM compared WHERE system <> owner_system AND norm IS NOT NULL)
+SELECT c.value_row, c.entity, c.system, c.field, c.owner_system, j.agrees
+FROM others c JOIN (  -- each value beside the owner's values of the field, judged by its row alone (carrying
+  -- the names through the aggregate cost a fifth more)
+  SELECT c.value_row, bool_or(o.norm IS NOT DISTINCT FROM c.norm) AS agrees
+  FROM others c JOIN owned o ON o.entity = c.entity AND o.canonical_id = c.canonical_id AND o.field = c.field
+  GROUP BY c.value_row
+) j USING (value_row)
+"""
+# A field another system keeps for at least this many real things, agreeing with the owner on at most
+# one in this many, is a different fact under the owner's name (a ledger that numbers invoices its
+# own way), not that many conflicts: `config.never_agrees(compared, agreeing)`.
+NEVER_AGREES = (20, 20)
+
+
 # The temporary tables checks share besides `field_values`, each built once when a check of the run
 # reads it: `payment_reflection` is read by two checks, `invoice_copies` by four, `job_invoices` by
-# two (one join, not four).
+# two (one join, not four), `field_agreement` by two.
 SHARED: dict[str, str | HandoffPairs] = {
     "payment_reflection": PAYMENT_REFLECTION, "invoice_copies": INVOICE_COPIES, "job_invoices": JOB_INVOICES,
+    "field_agreement": FIELD_AGREEMENT,
 }  # fmt: skip
 
 

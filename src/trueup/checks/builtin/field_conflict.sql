@@ -4,35 +4,22 @@
 -- description: >
 --   A linked record whose value differs from the owner system's, after normalising case, spacing,
 --   phone and address formats. Compares descriptive fields (names, emails, phones, addresses, text);
---   money, times and states belong to the job-to-cash checks.
-WITH fields AS (  -- each field a system (not a spreadsheet) maps, with its owner, declared for it or for all
-  SELECT DISTINCT m.entity, m.system, m.field, o.owner AS field_owner, coalesce(o.owner, star.owner) AS owner_system
-  FROM config.mappings m
-  JOIN config.systems s ON s.system = m.system AND s.kind = 'system'
-  LEFT JOIN config.ownership o ON o.entity = m.entity AND o.field = m.field
-  LEFT JOIN config.ownership star ON star.entity = m.entity AND star.field = '*'
-), compared AS MATERIALIZED (  -- field_values holds only real things two or more systems hold; the values
-  -- compared and their rows in it: what people see is read for the values apart alone (the declarations
-  -- joined in once, each value's field with its owner: three joins over every value took 0.35 s on `large`)
-  SELECT v.rowid AS value_row, v.entity, v.canonical_id, v.system, v.field, v.norm, f.owner_system
-  FROM field_values v JOIN fields f ON f.entity = v.entity AND f.system = v.system AND f.field = v.field
-  WHERE v.kind IN ('text', 'name', 'email', 'phone', 'address', 'postal_code', 'country')
-     OR (v.kind = 'extra' AND f.field_owner IS NOT NULL)
-), owned AS (SELECT * FROM compared WHERE system = owner_system),
-apart AS (  -- another system's value that none of the owner's records has: each beside the owner's values
-  -- of the field, kept when none is the same (one join, where a semi and an anti join hashed every value
-  -- twice: 1.5 -> 1.35 s on `large`); compared first, titled after
-  SELECT * FROM compared WHERE value_row IN (
-    SELECT c.value_row FROM compared c
-    JOIN owned o ON o.entity = c.entity AND o.canonical_id = c.canonical_id AND o.field = c.field
-    WHERE c.system <> c.owner_system AND c.norm IS NOT NULL
-    GROUP BY c.value_row HAVING NOT bool_or(o.norm IS NOT DISTINCT FROM c.norm))
-), shown AS (  -- what the other system shows
-  SELECT a.*, f.source_id, f.value FROM apart a JOIN field_values f ON f.rowid = a.value_row
+--   money, times and states belong to the job-to-cash checks. A field another system never agrees on
+--   is one finding of `field_never_agrees`, not a conflict per record.
+WITH never AS (  -- the fields a system keeps as another fact than the owner's
+  SELECT entity, field, system FROM field_agreement GROUP BY ALL
+  HAVING config.never_agrees(count(*), count(*) FILTER (WHERE agrees))
+), shown AS (  -- another system's value that none of the owner's records has (judged in field_agreement), and
+  -- what that system shows
+  SELECT f.entity, f.canonical_id, f.system, f.field, f.source_id, f.value, a.owner_system
+  FROM field_agreement a JOIN field_values f ON f.rowid = a.value_row
+  WHERE NOT a.agrees AND NOT EXISTS (
+    SELECT 1 FROM never n WHERE n.entity = a.entity AND n.field = a.field AND n.system = a.system)
 ), owner_values AS (  -- what the owner shows, for the fields apart alone
-  SELECT o.entity, o.canonical_id, o.field, min(f.source_id) AS source_id, min(f.value) AS value, min(o.system) AS system
-  FROM owned o SEMI JOIN (SELECT DISTINCT entity, canonical_id, field FROM apart) a USING (entity, canonical_id, field)
-  JOIN field_values f ON f.rowid = o.value_row
+  SELECT a.entity, a.canonical_id, a.field, min(f.source_id) AS source_id, min(f.value) AS value, min(f.system) AS system
+  FROM (SELECT DISTINCT entity, canonical_id, field, owner_system FROM shown) a
+  JOIN field_values f ON f.entity = a.entity AND f.canonical_id = a.canonical_id AND f.field = a.field
+    AND f.system = a.owner_system
   GROUP BY ALL
 )
 SELECT [{'entity': c.entity, 'system': o.system, 'source_id': o.source_id, 'canonical_id': c.canonical_id},
