@@ -342,6 +342,7 @@ def test_a_field_that_never_agrees_is_one_finding_not_one_per_record(tmp_path: P
                 {("invoice", "accounting", None)},
             )
         ]
+        assert never[0]["values"] == {"billing": "INV-1", "accounting": "1001"}  # an example, side by side
         assert conflicts == []
     else:
         assert never == []
