@@ -155,3 +155,24 @@ def test_none_means_missing_in_a_handoff() -> None:
     assert first.monitoring is None and first.rollback is None and first.exceptions is None
     assert ws.config.handoffs[1].owner is None
     assert first.sla_delta is not None and first.sla_delta.days == 1
+
+
+def test_a_value_of_the_wrong_type_is_one_problem_in_words(tmp_path: Path) -> None:
+    """A value no alternative of its type takes is one problem (pydantic reports one per alternative),
+    named in a YAML writer's words, with the quotes a number needs to be a column's name."""
+    shutil.copytree(EXAMPLE / "exports", tmp_path / "exports")
+    (tmp_path / "trueup.yaml").write_text(
+        "name: Types\n"
+        "systems:\n"
+        "  crm: {source: {type: files, path: exports/hubspot, tables: {contacts: contacts.csv}}}\n"
+        "entities:\n"
+        "  customer:\n"
+        "    crm: {from: contacts, id: hs_object_id, fields: {name: firstname, email: 2024}}\n"
+        "matching: {probabilistic: maybe, max_pairs: lots}\n"
+    )
+    found = {p.path: p for p in problems(tmp_path)}
+    email = found["entities.customer.crm.fields.email"]
+    assert (email.line, email.message, email.fix) == (6, "must be text or a mapping of keys to values", "put it in quotes: '2024'")
+    assert found["matching.probabilistic"].message == "must be true or false"
+    assert found["matching.max_pairs"].message == "must be a number"
+    assert len(found) == 3

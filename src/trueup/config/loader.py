@@ -162,13 +162,27 @@ def substitute_env(located: Located, environ: typing.Mapping[str, str]) -> list[
     return problems
 
 
+# What a value of the wrong type should have been, as a person writing YAML calls it.
+TYPE_WORDS = {
+    "string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number", "float_type": "a number",
+    "float_parsing": "a number", "bool_type": "true or false", "bool_parsing": "true or false",
+    "list_type": "a list", "dict_type": "a mapping of keys to values", "model_type": "a mapping of keys to values",
+}  # fmt: skip
+
+
 def shape_problems(located: Located, error: ValidationError) -> list[Problem]:
     problems = []
+    wrong_types: dict[Path_, list[str]] = {}  # a value of none of the types a union allows: one problem
     for item in error.errors():
         path = _data_path(located.data, item["loc"])
         kind = item["type"]
         value = located.value(path)
         message, fix = item["msg"], ""
+        if kind in TYPE_WORDS:
+            words = wrong_types.setdefault(path, [])
+            if TYPE_WORDS[kind] not in words:
+                words.append(TYPE_WORDS[kind])
+            continue
         if kind == "extra_forbidden":
             allowed = _allowed_keys(Workspace, path[:-1])
             near = difflib.get_close_matches(str(path[-1]), allowed, n=1)
@@ -191,6 +205,11 @@ def shape_problems(located: Located, error: ValidationError) -> list[Problem]:
         elif kind == "value_error":
             message = str(item.get("ctx", {}).get("error", item["msg"]))
         problems.append(located.problem(path, message.rstrip("."), fix=fix, value=value))
+    for path, words in wrong_types.items():
+        value = located.value(path)
+        quote = "text" in words and isinstance(value, int | float | bool)  # YAML read `3` as a number
+        fix = f"put it in quotes: '{value}'" if quote else ""
+        problems.append(located.problem(path, "must be " + " or ".join(words), fix=fix, value=value))
     # A union reports each failed alternative; keep one problem per path and message.
     unique = {(p.path, p.message): p for p in problems}
     return list(unique.values())
