@@ -268,3 +268,20 @@ def test_names_and_header_rows() -> None:
     assert snake("WO #") == "wo_number"
     assert header_row([("Title", None, None), ("a", "b", "c"), (1, 2, 3)]) == 2
     assert header_row([(None,), (None,)]) is None
+
+
+def test_a_workspace_folder_above_its_exports_is_pointed_at_them(tmp_path: Path) -> None:
+    """Given a workspace folder whose exports sit in `exports/<system>/`, init reads one system and
+    says which folder to give it instead; given that folder, each of its folders is a system."""
+    for system, name in (("crm", "contacts.csv"), ("ledger", "customers.csv")):
+        (tmp_path / "exports" / system).mkdir(parents=True)
+        (tmp_path / "exports" / system / name).write_text("id,name,email\n1,Ann Lee,ann@example.com\n")
+    report = init_workspace(tmp_path)
+    assert [s.name for s in report.plan.systems] == ["exports"]
+    assert report.summary()[-1] == (
+        "every export is in exports/ and was read as one system; if its folders are systems,"
+        f" run: trueup init {tmp_path / 'exports'}"
+    )
+    report = init_workspace(tmp_path / "exports")
+    assert [s.name for s in report.plan.systems] == ["crm", "ledger"]
+    assert not any("every export is in" in line for line in report.summary())

@@ -99,7 +99,26 @@ class InitReport:
         for entity, (owner, _) in plan.ownership.items():
             lines.append(f"owner of {entity}: {owner} (a guess: decide it)")
         lines += [f"skipped {s.file}: {s.reason}" for s in plan.skipped]
+        folder = _one_folder_of_systems(plan)
+        if folder is not None:
+            lines.append(
+                f"every export is in {folder.name}/ and was read as one system; if its folders are"
+                f" systems, run: trueup init {folder}"
+            )
         return lines
+
+
+def _one_folder_of_systems(plan: Plan) -> Path | None:
+    """The folder every export sits in, when `trueup init` was given the folder above it (a workspace
+    whose exports are in `exports/<system>/`): one system of files from two or more of its folders.
+    Only said, not done: `qbo/2025/` and `qbo/2026/` are one system's folders too."""
+    if len(plan.systems) != 1 or plan.systems[0].folder == plan.directory:
+        return None
+    system = plan.systems[0]
+    below = {
+        t.path.relative_to(system.folder).parts[0] for t in system.tables if t.path.parent != system.folder
+    }
+    return system.folder if len(below) >= 2 else None
 
 
 def init_workspace(directory: Path, output: Path | None = None, force: bool = False) -> InitReport:
