@@ -69,6 +69,11 @@ def test_filters_and_csv(demo: Path, demo_run: duckdb.DuckDBPyConnection) -> Non
     assert _findings(demo, "--state", "resolved") == []
     csv = runner.invoke(app, ["findings", "-w", str(demo), "--csv", "--system", "friday_sheet"])
     assert csv.exit_code == 0 and csv.output.startswith("id,severity,state,category,check,title,money")
+    # a value no finding can have is a mistake, not an empty queue
+    typo = runner.invoke(app, ["findings", "-w", str(demo), "--category", "lifecycle"])
+    assert typo.exit_code == 1 and "no category 'lifecycle' (did you mean lifecycle_mismatch?)" in typo.output
+    wrong = runner.invoke(app, ["findings", "-w", str(demo), "--state", "closed", "--json"])
+    assert wrong.exit_code == 1 and "the state values are open, acknowledged" in wrong.output
 
 
 
