@@ -7,6 +7,7 @@ finding as an object with `id`, `check`, `category`, `severity`, `state`, `title
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,6 +28,21 @@ class Filters:
     owner: tuple[str, ...] = ()
     state: tuple[str, ...] = ACTIVE
     severity: tuple[str, ...] = ()
+
+    def mistake(self) -> str | None:
+        """Why no finding can match, when a category, state or severity is none there is (said, so
+        that a typo is not read as a clean queue), with the nearest one."""
+        from trueup.checks.definition import CATEGORIES, SEVERITIES
+        from trueup.state.findings import STATES
+
+        for option, given, known in (("category", self.category, CATEGORIES), ("state", self.state, STATES),
+                                     ("severity", self.severity, SEVERITIES)):  # fmt: skip
+            for value in given:
+                if value not in known:
+                    near = difflib.get_close_matches(value, known, n=1)
+                    hint = f" (did you mean {near[0]}?)" if near else ""
+                    return f"no {option} {value!r}{hint}; the {option} values are {', '.join(known)}"
+        return None
 
     def columns(self) -> dict[str, tuple[str, ...]]:
         return {

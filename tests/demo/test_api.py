@@ -229,6 +229,9 @@ def test_cursor_paging_returns_every_record_once(workspace: Path, base: str, key
     assert len(seen) == len(set(seen)) == total
     assert get(base, "/v1/jobs", keys["read"], limit=501).status_code == 422
     assert get(base, "/v1/jobs", keys["read"], cursor="%%%").status_code == 422
+    typo = get(base, "/v1/findings", keys["read"], category="lifecycle")  # not an empty page: a mistake
+    assert typo.status_code == 422 and typo.json()["error"]["code"] == "invalid_filter"
+    assert "did you mean lifecycle_mismatch?" in typo.json()["error"]["message"]
     done = get(base, "/v1/jobs", keys["read"], state="closed", limit=5).json()["items"]
     assert done and all(j["state"] == "closed" for j in done)
 

@@ -128,6 +128,8 @@ async def list_findings(
     filters = queue.Filters(category=tuple(category or ()), check=tuple(check or ()), system=systems,
                             handoff=tuple(handoff or ()), owner=tuple(owner or ()), severity=tuple(severity or ()),
                             state=tuple(state or ()) or ACTIVE)  # fmt: skip
+    if mistake := filters.mistake():  # a typo is not a clean queue
+        raise ApiError(422, mistake, "invalid_filter")
     start = _offset(cursor)
     api = request.app.state.api
     found = await api.read(queue.select, api.state, filters, limit=limit + 1, offset=start, preview=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -19,16 +18,6 @@ IdsArg = Annotated[list[int], typer.Argument(help="Finding ids, as `trueup findi
 Many = Annotated[list[str] | None, typer.Option(help="Keep only these (repeatable).")]
 SHOWN_RECORDS = 20  # a finding about more records (a setting that touched thousands) lists these; --json all
 PAGE = 50  # the table's findings unless --limit says otherwise; --json and --csv give every one
-
-
-def _known(option: str, given: Iterable[str] | None, known: Iterable[str]) -> None:
-    """A filter value that no finding can have is a mistake to point out, not an empty queue."""
-    known = list(known)
-    for value in given or ():
-        if value not in known:
-            near = difflib.get_close_matches(value, known, n=1)
-            hint = f" (did you mean {near[0]}?)" if near else ""
-            raise TerminalError(f"no {option} {value!r}{hint}; the {option} values are {', '.join(known)}")
 
 
 def _money(value: Any) -> str:
@@ -61,17 +50,15 @@ def list_findings(
     if ctx.invoked_subcommand:
         return
     from trueup import findings as queue
-    from trueup.checks.definition import CATEGORIES, SEVERITIES
     from trueup.state.findings import ACTIVE, STATES
 
-    _known("state", state, (*STATES, "all"))
-    _known("category", category, CATEGORIES)
-    _known("severity", severity, SEVERITIES)
     states = tuple(STATES) if state and "all" in state else tuple(state or ACTIVE)
     filters = queue.Filters(
         category=tuple(category or ()), check=tuple(check or ()), system=tuple(system or ()),
         handoff=tuple(handoff or ()), owner=tuple(owner or ()), state=states, severity=tuple(severity or ()),
     )  # fmt: skip
+    if mistake := filters.mistake():  # a typo is not a clean queue
+        raise TerminalError(mistake)
     table = not (as_json or as_csv)
     if limit is None and table:
         limit = PAGE
