@@ -130,6 +130,17 @@ def test_an_unreachable_database_is_reported_not_raised(
     ), outcome.steps[0].result.errors
 
 
+def _one_query(make_workspace: Callable[..., Path], table: str, sql: str, batch_size: int) -> Path:
+    """A workspace whose system `shop` reads one query (`sql`, as YAML) from TRUEUP_PG_URL as `table`."""
+    return make_workspace(f"""
+        name: Postgres source
+        systems:
+          shop:
+            source: {{type: sql, url: '${{env:TRUEUP_PG_URL}}',
+                     tables: {{{table}: {{query: {sql}, batch_size: {batch_size}}}}}}}
+        """)
+
+
 @pytest.mark.parametrize(
     "values",
     [["1.5", "2.5", "123456.5"], ["12345678.5", "1.123456"]],
@@ -146,13 +157,7 @@ def test_numeric_values_survive_batches_of_different_widths(
             conn.execute(text("INSERT INTO prices VALUES (:i, CAST(:v AS numeric))"), {"i": i, "v": value})
     engine.dispose()
     monkeypatch.setenv("TRUEUP_PG_URL", postgres_url)
-    ws = make_workspace("""
-        name: Postgres source
-        systems:
-          shop:
-            source: {type: sql, url: '${env:TRUEUP_PG_URL}',
-                     tables: {prices: {query: 'SELECT * FROM prices ORDER BY id', batch_size: 1}}}
-        """)
+    ws = _one_query(make_workspace, "prices", "'SELECT * FROM prices ORDER BY id'", batch_size=1)
     outcome = run(ws)
     assert outcome.outcome == "succeeded"
     assert [
@@ -167,14 +172,8 @@ def test_a_result_with_a_row_column_of_its_own_keeps_it_beside_the_row_numbers(
     """`_row` and `_source` are the loader's: a result's own are loaded as `col_row` and
     `col_source`, over batches, and `_row` numbers the rows."""
     monkeypatch.setenv("TRUEUP_PG_URL", postgres_url)
-    ws = make_workspace("""
-        name: Postgres source
-        systems:
-          shop:
-            source: {type: sql, url: '${env:TRUEUP_PG_URL}',
-                     tables: {t: {query: "SELECT * FROM (VALUES (1, 'A', 's'), (2, 'B', 't'), (3, 'C', 'u'))
-                                          v(id, _row, _source) ORDER BY id", batch_size: 2}}}
-        """)
+    values = "(1, 'A', 's'), (2, 'B', 't'), (3, 'C', 'u')"
+    ws = _one_query(make_workspace, "t", f'"SELECT * FROM (VALUES {values}) v(id, _row, _source) ORDER BY id"', 2)
     outcome = run(ws)
     assert outcome.outcome == "succeeded", outcome.steps[0].result.errors
     assert query(ws, 'SELECT _row, id, col_row, col_source FROM raw."shop__t" ORDER BY _row') == [

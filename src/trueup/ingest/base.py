@@ -57,14 +57,20 @@ class FileLoad:
     numbers: str = "_row"
 
 
+def numbered(base: str, taken: set[str]) -> str:
+    """`base`, or `base_2`, `base_3`, ... the first no name in `taken` (lower case) is, ignoring case
+    as DuckDB does; it is added to `taken`."""
+    name, n = base, 2
+    while name.lower() in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name.lower())
+    return name
+
+
 def row_column(names: Iterable[str]) -> str:
     """The column for a reader's record numbers: `_row`, or `_row_2`, `_row_3`, ... where the source
     has a column of that name, in any case (`own_names` then sorts the names out)."""
-    taken = {name.lower() for name in names}
-    column, n = "_row", 2
-    while column in taken:
-        column, n = f"_row_{n}", n + 1
-    return column
+    return numbered("_row", {name.lower() for name in names})
 
 
 def store_lines(con: duckdb.DuckDBPyConnection, into: str, lines: Sequence[int]) -> str:
@@ -95,11 +101,7 @@ def own_names(con: duckdb.DuckDBPyConnection, into: str, load: FileLoad, source:
     for name in names:
         if name == ours or name.lower() not in META_COLUMNS:
             continue
-        base = renamed = "col" + name
-        n = 2
-        while renamed.lower() in taken:
-            renamed, n = f"{base}_{n}", n + 1
-        taken.add(renamed.lower())
+        renamed = numbered("col" + name, taken)
         con.execute(f"ALTER TABLE {into} RENAME COLUMN {ident(name)} TO {ident(renamed)}")
         load.notes.append(
             f"{source}: its column {name} is loaded as {renamed} ({name.lower()} is what trueup adds to every row)"
@@ -128,13 +130,7 @@ def unique_names(labels: list[str | None], start: int = 1, taken: list[str] | No
     names = []
     for i, label in enumerate(labels, start=start):
         base = (label or "").strip().lstrip("\ufeff") or f"column_{i}"
-        if base.startswith("_"):
-            base = "col" + base
-        name, n = base, 2
-        while name.lower() in seen:
-            name, n = f"{base}_{n}", n + 1
-        seen.add(name.lower())
-        names.append(name)
+        names.append(numbered("col" + base if base.startswith("_") else base, seen))
     return names
 
 
