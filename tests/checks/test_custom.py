@@ -62,14 +62,15 @@ def test_fail_on_exits_non_zero_when_new_findings_of_that_severity_appear(exampl
 def test_every_problem_in_custom_checks_is_reported_with_file_and_line(example: Path) -> None:
     (example / "checks").mkdir()
     (example / "checks" / "bad.sql").write_text(
-        "-- name: Bad Name\n-- category: lifecycle\n-- severity: urgent\n-- colour: red\nSELECT 1\n"
+        "-- name: Bad Name\n-- category: lifecycle\n-- severity: urgent\n-- colour: red\n-- about: rows\nSELECT 1\n"
     )
     (example / "checks" / "job_not_invoiced.sql").write_text(BIG_JOB.replace("big_job", "job_not_invoiced"))
     with pytest.raises(ConfigError) as caught:
         all_checks(example)
     text = str(caught.value)
-    for expected in ("bad.sql:1", "bad.sql:2", "bad.sql:3", "bad.sql:4", "is not a debt category",
-                     "one of: critical, warning, info", "has the name of another check"):  # fmt: skip
+    for expected in ("bad.sql:1", "bad.sql:2", "bad.sql:3", "bad.sql:4", "bad.sql:5", "is not a debt category",
+                     "one of: critical, warning, info", "one of: records, setting",
+                     "has the name of another check"):  # fmt: skip
         assert expected in text, (expected, text)
 
 

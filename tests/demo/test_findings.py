@@ -124,7 +124,9 @@ def test_a_run_of_some_checks_leaves_the_others_findings_alone(demo: Path, demo_
                                  "--check", "sync_lag", "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     counts = json.loads(result.output)["steps"][0]["counts"]
-    asked = {"job_not_invoiced", "sync_lag"} | {c.name for c in all_checks(copy) if c.category == "vendor_setting"}
+    vendor = {c.name: c.about for c in all_checks(copy) if c.category == "vendor_setting"}
+    asked = {"job_not_invoiced", "sync_lag"} | {name for name, about in vendor.items() if about == "records"}
+    assert {"always_empty_column", "field_never_agrees"} == {name for name, about in vendor.items() if about == "setting"}
     assert {k.removeprefix("found.") for k in counts if k.startswith("found.")} == asked
     assert counts["findings.auto_resolved"] == 0 and counts["findings.opened"] == 0
     assert counts["findings.changed"] == 0  # the same findings, causes included, as the run of every check

@@ -45,12 +45,17 @@ CATEGORIES = (
 )
 SEVERITIES = ("critical", "warning", "info")
 CAUSES = ("configuration", "design")
+# What a check's findings are about: the records they list, or a setting as a whole (a mapping, a
+# column), naming no record. Only findings about records give their cause to others.
+ABOUT = ("records", "setting")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 ENTITY_KEY_RE = re.compile(r"^([a-z_]+)\.([a-z][a-z0-9_]*)$")
 # What a finding's money is, for the debt ledger; the first four are money at stake now.
 STAKES = ("unbilled", "unposted", "mismatched", "unpaid", "lost", "misreported", "delayed")
 AT_STAKE = STAKES[:4]
-HEADER_KEYS = ("name", "category", "severity", "owner", "money", "stake", "entities", "description", "cause")
+HEADER_KEYS = (
+    "name", "category", "severity", "owner", "money", "stake", "entities", "description", "cause", "about",
+)  # fmt: skip
 
 
 def at_stake(money: Mapping[str, Decimal]) -> Decimal:
@@ -72,6 +77,7 @@ class Check:
     stake: str | None = None  # what that money is (one of STAKES); None: shown, not added up
     entities: dict[str, str] = field(default_factory=dict)  # "entity.system" -> column
     cause: str = "design"
+    about: str = "records"  # one of ABOUT
     path: Path | None = None  # where the check was read from
     builtin: bool = True
 
@@ -107,6 +113,9 @@ def parse(text: str, path: Path, builtin: bool) -> tuple[Check | None, list[Prob
     cause = meta.get("cause", "design")
     if cause not in CAUSES:
         problem("cause", "is not a root cause", f"one of: {', '.join(CAUSES)}", cause)
+    about = meta.get("about", "records")
+    if about not in ABOUT:
+        problem("about", "is not what findings can be about", f"one of: {', '.join(ABOUT)}", about)
     stake = meta.get("stake")
     if stake is not None and stake not in STAKES:
         problem("stake", "is not a kind of money at stake", f"one of: {', '.join(STAKES)}", stake)
@@ -133,6 +142,7 @@ def parse(text: str, path: Path, builtin: bool) -> tuple[Check | None, list[Prob
         stake=None if stake is None else str(stake),
         entities={str(k): str(v) for k, v in entities.items()},
         cause=str(cause),
+        about=str(about),
         path=path,
         builtin=builtin,
     ), []

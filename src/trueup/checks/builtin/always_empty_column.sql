@@ -2,6 +2,7 @@
 -- category: vendor_setting
 -- severity: warning
 -- cause: configuration
+-- about: setting
 -- description: >
 --   A field mapped to a source column that is empty on every record: usually the wrong column
 --   (a renamed export field), so the fact silently goes missing downstream.

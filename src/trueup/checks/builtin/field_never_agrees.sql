@@ -2,6 +2,7 @@
 -- category: vendor_setting
 -- severity: warning
 -- cause: configuration
+-- about: setting
 -- description: >
 --   A field another system keeps for the same real things as its owner, but almost never with the
 --   owner's value: at most one in twenty of twenty or more linked records agree. Two different facts
