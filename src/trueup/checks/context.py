@@ -67,10 +67,10 @@ def write(
     needs: str | None = None,
 ) -> None:
     """The declarations as `config.*` tables, and the tables checks share. `needs` (the SQL of the
-    checks that will run) leaves out `field_values`, `config.retired_matches`, `config.time_shifts`,
-    `payment_reflection`, `invoice_copies`, `job_invoices`, `field_agreement` and `reported_figures`
-    when no check reads them (nor a shared table they read): some cost more than all the job-to-cash
-    checks together."""
+    checks that will run) leaves out `field_values`, `config.empty_fields`, `config.retired_matches`,
+    `config.time_shifts`, `payment_reflection`, `invoice_copies`, `job_invoices`, `field_agreement`
+    and `reported_figures` when no check reads them (nor a shared table they read): some cost more
+    than all the job-to-cash checks together."""
     present = relations(con, "main")
     needed = (
         "clusters",
@@ -166,7 +166,8 @@ def write(
     for name, sql in {"field_values": field_values_sql(ws, staged), **SHARED}.items():
         if needs is None or name in needs:
             _materialise(con, name, sql if isinstance(sql, str) else _per_handoff(con, sql))
-    _empty_fields(con, ws, staged)
+    if needs is None or "empty_fields" in needs:
+        _empty_fields(con, ws, staged)
     if needs is None or "retired_matches" in needs:
         _retired_matches(con, ws, staged)
     if needs is None or "time_shifts" in needs:

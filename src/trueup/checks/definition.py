@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from trueup.config.loader import SAFE_LOADER
 from trueup.errors import Problem
 
 CATEGORIES = (
@@ -91,7 +92,7 @@ def parse(text: str, path: Path, builtin: bool) -> tuple[Check | None, list[Prob
         problems.append(Problem(f"checks.{path.stem}.{key}", message, fix, value, str(path), lines.get(key)))
 
     try:
-        meta = yaml.safe_load(header) if header.strip() else {}
+        meta = yaml.load(header, Loader=SAFE_LOADER) if header.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
