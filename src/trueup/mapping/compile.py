@@ -6,11 +6,13 @@ field's kind (see :mod:`trueup.model`) decides how its value is typed and normal
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from trueup.config.models import EntityMapping, Workspace, id_space, zone_of
 from trueup.ingest.base import literal
-from trueup.mapping.normalize import SQL_MACROS, date_formats
+from trueup.mapping.normalize import SQL_MACROS, date_formats, number_symbols
 from trueup.model import ENTITIES, Kind
 from trueup.warehouse import ident, raw_table
 
@@ -37,11 +39,45 @@ def timestamp_macro(ws: Workspace) -> str:
     )
 
 
+def money_macros(ws: Workspace) -> list[str]:
+    """`trueup_money(v)`: an amount as exported, as DECIMAL(18,4); NULL when it is not one. A number
+    the source typed (JSON, Parquet, a sheet's number cell) is read from the digits it is written
+    with. Text is read as the workspace's `country` writes amounts (`1,234.50` in the US, `1.234,50`
+    in Germany, `1 234,50` in France), with a currency sign or code, a sign, or parentheses for a
+    negative; a group separator only where it separates groups of digits (`12,50` is no amount in
+    the US: dropping every comma made it 1250); and, where the decimal mark is a comma, as a program
+    writes amounts too (`1234.50`), but for `1.234`, there a thousand and more."""
+    decimal, group = number_symbols(ws.country)
+    group = "'" if group == "\u2019" else group
+    d, g = re.escape(decimal), re.escape(group)
+    grouped = f"^[-+]?[0-9]{{1,3}}({g}[0-9]{{2,3}})*{g}[0-9]{{3}}({d}[0-9]+)?$"
+    # no group separator (and no point where the decimal mark is a comma): the cast judges the rest
+    ungrouped = f"NOT contains(t, {literal(group)})" + ("" if decimal == "." else " AND NOT contains(t, '.')")
+    program = " WHEN regexp_matches(t, '^[-+]?[0-9]+[.][0-9]+$') THEN t" if decimal != "." else ""
+    # the digits of a text with currency, blanks and parentheses gone, in the form DECIMAL casts
+    digits = (
+        f"CREATE OR REPLACE TEMP MACRO trueup_digits(t) AS CASE WHEN {ungrouped} THEN replace(t, {literal(decimal)}, '.')"
+        f" WHEN regexp_matches(t, {literal(grouped)}) THEN replace(replace(t, {literal(group)}, ''), {literal(decimal)}, '.')"
+        f"{program} END"
+    )
+    text = "replace(upper(trim(CAST(v AS VARCHAR))), '\u2212', '-')"  # (a true minus sign, as some locales write)
+    if group == "'":  # (Swiss groups, written with either apostrophe)
+        text = f"replace({text}, '\u2019', '''')"
+    stripped = f"regexp_replace({text}, '[\\s\u00a0\u202f$€£()]|USD|EUR|GBP|CAD|AUD|CHF', '', 'g')"
+    money = (
+        "CREATE OR REPLACE TEMP MACRO trueup_money(v) AS CASE"
+        " WHEN typeof(v) <> 'VARCHAR' THEN TRY_CAST(CAST(v AS VARCHAR) AS DECIMAL(18,4))"
+        " WHEN nullif(trim(CAST(v AS VARCHAR)), '') IS NULL THEN NULL"
+        " ELSE TRY_CAST((CASE WHEN regexp_matches(trim(CAST(v AS VARCHAR)), '^\\(.*\\)$') THEN '-' ELSE '' END)"
+        f" || trueup_digits({stripped}) AS DECIMAL(18,4)) END"
+    )
+    return [digits, money]
+
+
 def install_macros(con: duckdb.DuckDBPyConnection, ws: Workspace) -> None:
     """The SQL macros mapping expressions are wrapped in (money, times, text, email and name keys)."""
-    for macro in SQL_MACROS:
+    for macro in (*SQL_MACROS, *money_macros(ws), timestamp_macro(ws)):
         con.execute(macro)
-    con.execute(timestamp_macro(ws))
 
 
 def derived_columns(field: str, kind: Kind) -> list[tuple[str, str]]:
@@ -76,6 +112,22 @@ def staged_columns(entity: str) -> list[tuple[str, str]]:
     return out
 
 
+def _raw(kind: Kind, expr: str) -> str:
+    """A field's value as read: text, but for an amount, which a source that typed it (JSON,
+    Parquet, a sheet's number cell) hands over as the number it is, so it is never read as text in
+    the workspace's country's way (in Germany, the number 1.234 is no 1,234 written `1.234`)."""
+    return f"({expr})" if kind is Kind.MONEY else f"CAST(({expr}) AS VARCHAR)"
+
+
+def _unread(ws: Workspace, kind: Kind) -> str:
+    """Why a value is quarantined: not of its kind; for an amount, as the country writes one."""
+    if kind is not Kind.MONEY:
+        return COERCED[kind]
+    decimal, group = number_symbols(ws.country)
+    example = f"1{group}234{decimal}56".replace("\u202f", " ").replace("\xa0", " ")
+    return f"{COERCED[kind]} as amounts are written in {ws.country} ({example}); `country` in trueup.yaml says where"
+
+
 def _typed(kind: Kind, expr: str, zone: str) -> str:
     if kind is Kind.MONEY:
         return f"trueup_money({expr})"
@@ -107,12 +159,13 @@ def system_select(ws: Workspace, entity: str, system: str, mapping: EntityMappin
         spec = mapping.field(field)
         raw = f"_in_{field}"
         zone = zone_of(ws, system, entity, field)  # the field's own, its system's or the workspace's
-        inner.append(f"CAST(({spec.expr}) AS VARCHAR) AS {ident(raw)}")
+        inner.append(f"{_raw(kind, spec.expr)} AS {ident(raw)}")
         outer.append(f"{_typed(kind, ident(raw), zone)} AS {ident(field)}")
         if kind in COERCED:
+            text = f"CAST({ident(raw)} AS VARCHAR)"
             checks.append(
-                f"CASE WHEN nullif(trim({ident(raw)}), '') IS NOT NULL AND {_typed(kind, ident(raw), zone)} IS NULL"
-                f" THEN {{'column': {literal(field)}, 'raw': {ident(raw)}, 'reason': {literal(COERCED[kind])}}} END"
+                f"CASE WHEN nullif(trim({text}), '') IS NOT NULL AND {_typed(kind, ident(raw), zone)} IS NULL"
+                f" THEN {{'column': {literal(field)}, 'raw': {text}, 'reason': {literal(_unread(ws, kind))}}} END"
             )
     for field, kind in fields.items():
         mapped = field in mapping.fields

@@ -66,10 +66,22 @@ SQL_MACROS = (
     "string_split(regexp_replace(lower(strip_accents(CAST(v AS VARCHAR))), '[^a-z0-9]+', ' ', 'g'), ' '),"
     " lambda w: w <> '')), ' '), '')",
     "CREATE OR REPLACE TEMP MACRO trueup_text(v) AS nullif(trim(regexp_replace(CAST(v AS VARCHAR), '\\s+', ' ', 'g')), '')",
-    "CREATE OR REPLACE TEMP MACRO trueup_money(v) AS CASE WHEN nullif(trim(CAST(v AS VARCHAR)), '') IS NULL THEN NULL"
-    " ELSE TRY_CAST((CASE WHEN regexp_matches(trim(CAST(v AS VARCHAR)), '^\\(.*\\)$') THEN '-' ELSE '' END) ||"
-    " regexp_replace(upper(trim(CAST(v AS VARCHAR))), '[\\s$€£,()]|USD|EUR|GBP|CAD|AUD', '', 'g') AS DECIMAL(18,4)) END",
 )
+
+
+@functools.cache
+def number_symbols(country: str) -> tuple[str, str]:
+    """The decimal mark and the digit group separator of the country's numbers, from CLDR (Babel):
+    `('.', ',')` in the US, `(',', '.')` in Germany, `(',', '\u202f')` in France, `('.', "'")` in
+    Switzerland. A country CLDR does not know writes numbers as the US does."""
+    from babel import Locale, UnknownLocaleError
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    try:
+        locale = Locale.parse(f"und_{country}")
+    except (UnknownLocaleError, ValueError):
+        return ".", ","
+    return get_decimal_symbol(locale), get_group_symbol(locale)
 
 
 # A North American number as people write it: (937) 456-7732, 937.456.7732, +1 937 456 7732, 19374567732.
