@@ -311,8 +311,10 @@ def _refusal(kind: Kind) -> str:
     return {
         Kind.EMAIL: "its values are not emails",
         Kind.PHONE: "its values are not phone numbers",
-        Kind.MONEY: "some values do not read as amounts (the run would quarantine those rows)",
-        Kind.TIMESTAMP: "some values do not read as dates (the run would quarantine those rows)",
+        Kind.MONEY: "some values do not read as amounts as the US writes them (the run would quarantine those"
+        " rows; `country` says how amounts are written)",
+        Kind.TIMESTAMP: "some values do not read as dates (the run would quarantine those rows; `country` says"
+        " whether 03/11 is month or day first)",
         Kind.STATUS: f"it has more than {STATUS_LIMIT} distinct values",
     }.get(kind, "its values do not fit")
 

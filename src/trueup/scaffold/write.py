@@ -94,7 +94,12 @@ def render(plan: Plan, base: Path) -> str:
         "check: set the company's time zone (e.g. America/Chicago); "
         "times written without an offset are read in it",
     )
-    lines.add(0, "country: US", "check: the default region for phone numbers and addresses (ISO 3166)")
+    lines.add(
+        0,
+        "country: US",
+        "check: the ISO 3166 country whose way the exports write phone numbers, dates (03/11 month"
+        " or day first) and amounts (1,234.56 or 1.234,56)",
+    )
     lines.blank()
     _systems(lines, plan, base)
     lines.blank()
