@@ -48,7 +48,7 @@ def money_macros(ws: Workspace) -> list[str]:
     the US: dropping every comma made it 1250); and, where the decimal mark is a comma, as a program
     writes amounts too (`1234.50`), but for `1.234`, there a thousand and more."""
     decimal, group = number_symbols(ws.country)
-    group = "'" if group == "\u2019" else group
+    group = "'" if group == "\u2019" else group  # (Swiss groups: CLDR has had either apostrophe)
     d, g = re.escape(decimal), re.escape(group)
     grouped = f"^[-+]?[0-9]{{1,3}}({g}[0-9]{{2,3}})*{g}[0-9]{{3}}({d}[0-9]+)?$"
     # no group separator (and no point where the decimal mark is a comma): the cast judges the rest
@@ -114,8 +114,8 @@ def staged_columns(entity: str) -> list[tuple[str, str]]:
 
 def _raw(kind: Kind, expr: str) -> str:
     """A field's value as read: text, but for an amount, which a source that typed it (JSON,
-    Parquet, a sheet's number cell) hands over as the number it is, so it is never read as text in
-    the workspace's country's way (in Germany, the number 1.234 is no 1,234 written `1.234`)."""
+    Parquet, a sheet's number cell) hands over as the number it is, never read the country's way
+    (in Germany the text `1.234` is a thousand and more; the number 1.234 stays 1.234)."""
     return f"({expr})" if kind is Kind.MONEY else f"CAST(({expr}) AS VARCHAR)"
 
 
