@@ -12,7 +12,7 @@ import duckdb
 
 from trueup.config.models import EntityMapping, Workspace, id_space, zone_of
 from trueup.ingest.base import literal
-from trueup.mapping.normalize import SQL_MACROS, date_formats, number_symbols
+from trueup.mapping.normalize import MONTH_FIRST, SQL_MACROS, date_formats, number_symbols
 from trueup.model import ENTITIES, Kind
 from trueup.warehouse import ident, raw_table
 
@@ -120,12 +120,16 @@ def _raw(kind: Kind, expr: str) -> str:
 
 
 def _unread(ws: Workspace, kind: Kind) -> str:
-    """Why a value is quarantined: not of its kind; for an amount, as the country writes one."""
-    if kind is not Kind.MONEY:
-        return COERCED[kind]
-    decimal, group = number_symbols(ws.country)
-    example = f"1{group}234{decimal}56".replace("\u202f", " ").replace("\xa0", " ")
-    return f"{COERCED[kind]} as amounts are written in {ws.country} ({example}); `country` in trueup.yaml says where"
+    """Why a value is quarantined: not of its kind as the workspace's country writes it (a company
+    that left `country` at US reads its German amounts and British dates here)."""
+    if kind is Kind.MONEY:
+        decimal, group = number_symbols(ws.country)
+        written = f"amounts are written in {ws.country} (1{group}234{decimal}56)"
+    else:
+        day = "March 11" if ws.country in MONTH_FIRST else "3 November"
+        written = f"dates are written in {ws.country} (03/11/2026 is {day})"
+    written = written.replace("\u202f", " ").replace("\xa0", " ")
+    return f"{COERCED[kind]} as {written}; `country` in trueup.yaml says where"
 
 
 def _typed(kind: Kind, expr: str, zone: str) -> str:

@@ -133,12 +133,14 @@ def address_table(values: Iterable[str]) -> dict[str, list]:
     return {"raw": raw, "norm": [address_key(v) for v in raw]}
 
 
+MONTH_FIRST = ("US", "PH", "FM", "MH", "PW", "CA")  # the countries where 03/11/2026 is March 11
+
+
 def date_formats(country: str) -> list[str]:
     """strptime formats tried for naive date texts, day-first outside month-first countries."""
-    month_first = country in ("US", "PH", "FM", "MH", "PW", "CA")
     dm = (
         ["%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y"]
-        if month_first
+        if country in MONTH_FIRST
         else ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y"]
     )
     out = []
