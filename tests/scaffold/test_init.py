@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -18,9 +19,10 @@ from hypothesis import strategies as st
 from trueup import pipeline
 from trueup.config.loader import parse_yaml
 from trueup.errors import TrueupError
+from trueup.report.render import FILES
 from trueup.scaffold import InitError, init_workspace
 from trueup.scaffold.relate import state_of
-from trueup.scaffold.scan import header_row, snake
+from trueup.scaffold.scan import REPORT_FILES, header_row, snake
 from trueup.scaffold.write import scalar
 from trueup.validation import problems
 from trueup.workspace import Workspace
@@ -102,7 +104,7 @@ def test_northwind_exports_give_a_valid_workspace(exports: Path) -> None:
 
 
 def test_the_scaffolded_workspace_runs(exports: Path) -> None:
-    init_workspace(exports)
+    first = init_workspace(exports)
     ws = _open(exports)
     outcome = pipeline.run(ws)
     assert outcome.outcome == "succeeded", outcome.error
@@ -116,6 +118,33 @@ def test_the_scaffolded_workspace_runs(exports: Path) -> None:
         con.close()
     assert per_system == {"hubspot": 5, "jobber": 4, "qbo": 3}
     assert states == [(5, 5)]
+    assert all((exports / "report" / name).is_file() for name in REPORT_FILES)  # the run wrote its report
+    again = init_workspace(exports, force=True)  # its report.json is no export
+    assert [s.name for s in again.plan.systems] == [s.name for s in first.plan.systems]
+
+
+def test_the_report_files_init_leaves_out_are_the_ones_the_report_step_writes() -> None:
+    assert REPORT_FILES == FILES
+
+
+def test_init_reads_dates_and_amounts_as_the_country_writes_them(tmp_path: Path) -> None:
+    (tmp_path / "invoices.csv").write_text("no;customer;total;date\n1;Müller GmbH;1.234,56;03.11.2026\n"
+                                           "2;Schmidt AG;12,50;04.11.2026\n", encoding="utf-8")  # fmt: skip
+    us = init_workspace(tmp_path)  # as the US writes them neither reads: neither is mapped, and a note says why
+    text = us.path.read_text(encoding="utf-8")
+    assert "country: US" in text and "amount: total" not in text and "as `country` writes them" in text
+    german = init_workspace(tmp_path, force=True, country="de")
+    text = german.path.read_text(encoding="utf-8")
+    assert "country: DE" in text and "amount: total" in text and "issued_at: date" in text
+    assert pipeline.run(_open(tmp_path)).outcome == "succeeded"
+    con = duckdb.connect(str(tmp_path / ".trueup" / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = con.execute("SELECT source_id, amount, strftime(issued_at, '%Y-%m-%d') FROM staged_invoice ORDER BY 1")
+        assert rows.fetchall() == [("1", Decimal("1234.56"), "2026-11-03"), ("2", Decimal("12.50"), "2026-11-04")]
+    finally:
+        con.close()
+    with pytest.raises(InitError, match="no such country"):
+        init_workspace(tmp_path, force=True, country="XX")
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -41,12 +41,18 @@ def init(
     directory: Annotated[Path, typer.Argument(help="A folder of exports (CSV, XLSX, JSON, Parquet).")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write trueup.yaml.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing trueup.yaml.")] = False,
+    country: Annotated[
+        str,
+        typer.Option(
+            help="The country whose way the exports write phone numbers, dates and amounts (ISO 3166: US, DE, GB)."
+        ),
+    ] = "US",
     as_json: JsonOption = False,
 ) -> None:
     """Scan a folder of exports and write a commented trueup.yaml that validates."""
     from trueup.scaffold import init_workspace
 
-    report = init_workspace(directory, output=output, force=force)
+    report = init_workspace(directory, output=output, force=force, country=country)
     if as_json:
         print_json(report.as_dict())
         return

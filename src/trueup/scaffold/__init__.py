@@ -121,8 +121,17 @@ def _one_folder_of_systems(plan: Plan) -> Path | None:
     return system.folder if len(below) >= 2 else None
 
 
-def init_workspace(directory: Path, output: Path | None = None, force: bool = False) -> InitReport:
-    """Scan `directory` for exports and write a validated `trueup.yaml` (to `output` if given)."""
+def init_workspace(
+    directory: Path, output: Path | None = None, force: bool = False, country: str = "US"
+) -> InitReport:
+    """Scan `directory` for exports and write a validated `trueup.yaml` (to `output` if given),
+    reading their dates and amounts as `country` writes them."""
+    import phonenumbers
+
+    if country.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise InitError(
+            f"--country {country}: no such country; give a two-letter ISO 3166 code such as US, DE or GB"
+        )
     directory = Path(directory).expanduser()
     if not directory.exists():
         raise InitError(f"{directory}: no such folder")
@@ -134,7 +143,7 @@ def init_workspace(directory: Path, output: Path | None = None, force: bool = Fa
         raise InitError(
             f"{target} already exists; pass --force to overwrite it, or --output to write elsewhere"
         )
-    plan = build_plan(directory)
+    plan = build_plan(directory, country.upper())
     target.parent.mkdir(parents=True, exist_ok=True)
     _write_validated(plan, target)
     return InitReport(path=target, plan=plan)
@@ -149,8 +158,9 @@ def _target(directory: Path, output: Path | None) -> Path:
     return output.resolve()
 
 
-def build_plan(directory: Path) -> Plan:
-    """Read a sample of every export under `directory` and make every guess."""
+def build_plan(directory: Path, country: str = "US") -> Plan:
+    """Read a sample of every export under `directory` and make every guess, reading values as
+    `country` writes them."""
     systems = scan.discover(directory)
     if not systems:
         kinds = ", ".join(sorted(FORMATS))
@@ -158,10 +168,10 @@ def build_plan(directory: Path) -> Plan:
             f"no export files in {directory}: looked for {kinds} files "
             "(hidden folders and .trueup are skipped)"
         )
-    plan = Plan(name=_title(directory.name), directory=directory)
+    plan = Plan(name=_title(directory.name), directory=directory, country=country)
     con = duckdb.connect()
     try:
-        guess.install_macros(con)
+        guess.install_macros(con, country)
         quote, sampler = scan.Quoter(con), guess.Sampler(con)
         index = 0
         for system in systems:

@@ -25,9 +25,9 @@ STATUS_LIMIT = 40  # more distinct values than this is not a status
 NOT_REFERENCES = ("DOUBLE", "FLOAT", "DECIMAL", "DATE", "TIME", "BOOLEAN", "STRUCT", "[]")
 
 
-def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+def install_macros(con: duckdb.DuckDBPyConnection, country: str = "US") -> None:
     """The same value readers the map step uses, so a guess that reads here reads in a run."""
-    install_mapping_macros(con, Config(name="init", systems={}))
+    install_mapping_macros(con, Config(name="init", systems={}, country=country))
 
 
 def text(expr: str) -> str:
@@ -311,8 +311,8 @@ def _refusal(kind: Kind) -> str:
     return {
         Kind.EMAIL: "its values are not emails",
         Kind.PHONE: "its values are not phone numbers",
-        Kind.MONEY: "some values do not read as amounts as the US writes them (the run would quarantine those"
-        " rows; `country` says how amounts are written)",
+        Kind.MONEY: "some values do not read as amounts as `country` writes them (the run would quarantine"
+        " those rows)",
         Kind.TIMESTAMP: "some values do not read as dates (the run would quarantine those rows; `country` says"
         " whether 03/11 is month or day first)",
         Kind.STATUS: f"it has more than {STATUS_LIMIT} distinct values",

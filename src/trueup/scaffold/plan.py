@@ -85,6 +85,7 @@ class Skipped:
 class Plan:
     name: str
     directory: Path
+    country: str = "US"  # whose way the exports write phones, dates and amounts
     systems: list[System] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     ownership: dict[str, tuple[str, str]] = field(default_factory=dict)  # entity -> (system, why)

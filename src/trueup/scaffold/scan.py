@@ -32,6 +32,7 @@ SAMPLE_ROWS = 100_000  # rows kept per table for the guesses
 MAX_COLUMNS = 300  # leaves of nested values considered per table
 MAX_DEPTH = 4
 SKIPPED_DIRS = {"__pycache__", "__MACOSX", "node_modules"}
+REPORT_FILES = ("index.html", "report.md", "report.json")  # what the report step writes (report.render.FILES)
 
 
 # --- names -----------------------------------------------------------------------------------
@@ -84,6 +85,12 @@ def _hidden(name: str) -> bool:
     return name.startswith((".", "~$", "__")) or name in SKIPPED_DIRS
 
 
+def _report(folder: Path) -> bool:
+    """Whether the folder is trueup's own report (every file the report step writes), not exports:
+    `trueup init --force` again in a workspace that has run found its `report.json` a table."""
+    return all((folder / name).is_file() for name in REPORT_FILES)
+
+
 def _wanted(path: Path) -> bool:
     return path.is_file() and not _hidden(path.name) and path.suffix.lower() in FORMATS
 
@@ -100,7 +107,7 @@ def discover(directory: Path) -> list[System]:
     """Systems and their files (not yet read); the folder's own files come last."""
     systems: list[System] = []
     taken: set[str] = set()
-    folders = [p for p in directory.iterdir() if p.is_dir() and not _hidden(p.name)]
+    folders = [p for p in directory.iterdir() if p.is_dir() and not _hidden(p.name) and not _report(p)]
     for sub in sorted(folders, key=lambda p: (p.name.lower(), p.name)):
         files = _files_under(sub)
         if files:

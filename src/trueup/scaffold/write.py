@@ -96,7 +96,7 @@ def render(plan: Plan, base: Path) -> str:
     )
     lines.add(
         0,
-        "country: US",
+        f"country: {plan.country}",
         "check: the ISO 3166 country whose way the exports write phone numbers, dates (03/11 month"
         " or day first) and amounts (1,234.56 or 1.234,56)",
     )
