@@ -128,14 +128,15 @@ def test_the_report_files_init_leaves_out_are_the_ones_the_report_step_writes() 
 
 
 def test_init_reads_dates_and_amounts_as_the_country_writes_them(tmp_path: Path) -> None:
-    (tmp_path / "invoices.csv").write_text("no;customer;total;date\n1;Müller GmbH;1.234,56;03.11.2026\n"
+    # (`summe` is no name trueup knows for an amount: its values tell, read the country's way)
+    (tmp_path / "invoices.csv").write_text("no;customer;summe;date\n1;Müller GmbH;1.234,56;03.11.2026\n"
                                            "2;Schmidt AG;12,50;04.11.2026\n", encoding="utf-8")  # fmt: skip
     us = init_workspace(tmp_path)  # as the US writes them neither reads: neither is mapped, and a note says why
     text = us.path.read_text(encoding="utf-8")
-    assert "country: US" in text and "amount: total" not in text and "as `country` writes them" in text
+    assert "country: US" in text and "amount: summe" not in text and "issued_at: date" not in text
     german = init_workspace(tmp_path, force=True, country="de")
     text = german.path.read_text(encoding="utf-8")
-    assert "country: DE" in text and "amount: total" in text and "issued_at: date" in text
+    assert "country: DE" in text and "amount: summe" in text and "issued_at: date" in text
     assert pipeline.run(_open(tmp_path)).outcome == "succeeded"
     con = duckdb.connect(str(tmp_path / ".trueup" / "warehouse.duckdb"), read_only=True)
     try:
