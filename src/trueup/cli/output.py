@@ -40,7 +40,13 @@ def _plain(value: Any) -> Any:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=_plain, indent=2) + "\n")
+    """JSON for scripts: a list one item a line (Python's JSON encoder runs in C only without
+    indentation: 167,166 findings took 11 s indented, 3 s so), anything else indented."""
+    if isinstance(data, list) and data:
+        items = ",\n".join(f"  {json.dumps(item, default=_plain)}" for item in data)
+        sys.stdout.write(f"[\n{items}\n]\n")
+    else:
+        sys.stdout.write(json.dumps(data, default=_plain, indent=2) + "\n")
 
 
 def print_rows(
