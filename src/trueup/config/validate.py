@@ -49,17 +49,20 @@ def _zone(name: str, here: Path_, at: Located) -> Iterable[Problem]:
         )
 
 
-def _settings(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
-    yield from _zone(ws.timezone, ("timezone",), at)
+COUNTRY_FIX = "use a two-letter ISO 3166 code such as US, CA or GB"
+
+
+def known_country(code: str) -> bool:
+    """Whether `code` names a country phone numbers (and so trueup) know."""
     import phonenumbers
 
-    if ws.country not in phonenumbers.SUPPORTED_REGIONS:
-        yield at.problem(
-            ("country",),
-            "unknown country code",
-            value=ws.country,
-            fix="use a two-letter ISO 3166 code such as US, CA or GB",
-        )
+    return code in phonenumbers.SUPPORTED_REGIONS
+
+
+def _settings(ws: Workspace, at: Located, root: Path) -> Iterable[Problem]:
+    yield from _zone(ws.timezone, ("timezone",), at)
+    if not known_country(ws.country):
+        yield at.problem(("country",), "unknown country code", value=ws.country, fix=COUNTRY_FIX)
     if ws.state and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", ws.state):
         yield at.problem(
             ("state",),

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from trueup.config.validate import COUNTRY_FIX, known_country
 from trueup.errors import Problem, TerminalError
 from trueup.ingest.probe import FORMATS
 from trueup.scaffold import guess, relate, scan
@@ -126,12 +127,8 @@ def init_workspace(
 ) -> InitReport:
     """Scan `directory` for exports and write a validated `trueup.yaml` (to `output` if given),
     reading their dates and amounts as `country` writes them."""
-    import phonenumbers
-
-    if country.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise InitError(
-            f"--country {country}: no such country; give a two-letter ISO 3166 code such as US, DE or GB"
-        )
+    if not known_country(country.upper()):
+        raise InitError(f"--country {country}: no such country; {COUNTRY_FIX}")
     directory = Path(directory).expanduser()
     if not directory.exists():
         raise InitError(f"{directory}: no such folder")

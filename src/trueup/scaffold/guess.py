@@ -13,30 +13,22 @@ from dataclasses import dataclass
 import duckdb
 
 from trueup.config.models import Workspace as Config
-from trueup.ingest.base import literal
 from trueup.mapping.compile import install_macros as install_mapping_macros
-from trueup.mapping.normalize import number_symbols
 from trueup.model import ENTITIES, Kind
 from trueup.scaffold import vocab
 from trueup.scaffold.plan import Column, Guess, Plan, System, Table, plural
 
 EMAIL_RE = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 PHONE_RE = r"\+?[0-9 ().-]{7,24}"
-# A value written like money, as the country writes it: cents after its decimal mark, or a currency sign.
-AMOUNT_RE = (
-    "[-(]?[$€£]?\\s?[0-9][0-9{g}]*{d}[0-9]{{1,2}}\\s?[$€£]?\\)?|[-(]?[$€£]\\s?[0-9][0-9{g}]*({d}[0-9]+)?\\)?"
-)
+# An amount (as the map step reads it) written like money: with cents, or a currency sign.
+MONEY_LIKE_RE = r"[$€£]|[.,][0-9]{1,2}\s?[$€£]?\)?$"
 STATUS_LIMIT = 40  # more distinct values than this is not a status
 NOT_REFERENCES = ("DOUBLE", "FLOAT", "DECIMAL", "DATE", "TIME", "BOOLEAN", "STRUCT", "[]")
 
 
 def install_macros(con: duckdb.DuckDBPyConnection, country: str = "US") -> None:
-    """The same value readers the map step uses, so a guess that reads here reads in a run, and
-    `init_amount_like(v)`: whether a value is written like money in the country's way."""
+    """The same value readers the map step uses, so a guess that reads here reads in a run."""
     install_mapping_macros(con, Config(name="init", systems={}, country=country))
-    decimal, group = number_symbols(country)
-    like = AMOUNT_RE.format(d=re.escape(decimal), g=re.escape(group))
-    con.execute(f"CREATE OR REPLACE TEMP MACRO init_amount_like(v) AS regexp_full_match(v, {literal(like)})")
 
 
 def text(expr: str) -> str:
@@ -75,7 +67,7 @@ class Sampler:
                 "   AND length(regexp_replace(v, '[^0-9]', '', 'g')) BETWEEN 10 AND 15),"
                 " count(v) FILTER (WHERE trueup_money(v) IS NOT NULL),"
                 " count(v) FILTER (WHERE trueup_ts(v, 'UTC') IS NOT NULL),"
-                " count(v) FILTER (WHERE init_amount_like(v)),"
+                f" count(v) FILTER (WHERE trueup_money(v) IS NOT NULL AND regexp_matches(v, '{MONEY_LIKE_RE}')),"
                 " count(v) FILTER (WHERE regexp_full_match(v, '[0-9]+'))"
                 f" FROM (SELECT {text(expr)} AS v FROM (SELECT * FROM {table.sample} LIMIT 5000) AS r)"
             ).fetchall()[0]  # fetchall: DuckDB refuses other work while a result is unfinished
