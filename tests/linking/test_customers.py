@@ -308,3 +308,45 @@ def test_near_misses_are_damerau_levenshtein_levels_checked_by_levenshtein_first
             {"l": [a for a, _ in pairs], "r": [b for _, b in pairs]},
         ).fetchall()
         assert [row[:3] for row in rows] == [(*row[:2], row[3]) for row in rows]
+
+
+@st.composite
+def _customers(draw: st.DrawFn) -> list[tuple[str, str, str | None, str | None, str | None]]:
+    """Records of two systems whose emails, names and postcodes are drawn from a few values, so
+    that rules find some pairs, none, or (with few records) too many for the recall."""
+    value = st.sampled_from(["a", "b", "c"]) | st.none()
+    rows = draw(st.lists(st.tuples(st.sampled_from(["crm", "billing"]), value, value, value), max_size=25))
+    return [(f"{system}:{i}", system, email, name, postcode) for i, (system, email, name, postcode) in enumerate(rows)]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_customers(), st.sampled_from([0.8, 1.0]))
+def test_the_prior_is_splinks_estimate_from_the_same_rules(
+    rows: list[tuple[str, str, str | None, str | None, str | None]], recall: float
+) -> None:
+    """The chance that two records match, counted by one query, is the number Splink's
+    `estimate_probability_two_random_records_match` sets from the same rules, or Splink's default
+    where the rules find no pair or too many."""
+    import contextlib
+    import logging
+
+    import splink.comparison_library as cl
+    from splink import Linker, SettingsCreator, block_on
+    from splink.internals.exceptions import SplinkException
+
+    from trueup.linking.probabilistic import _backend, _prior
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE customers (unique_id VARCHAR, source_dataset VARCHAR, email_norm VARCHAR,"
+                " name_key VARCHAR, postal_code VARCHAR)")  # fmt: skip
+    if rows:
+        con.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?)", rows)
+    rules = [("email_norm",), ("name_key", "postal_code")]
+    ours = _prior(con, rules, recall)
+    settings = SettingsCreator(link_type="link_and_dedupe", comparisons=[cl.ExactMatch("name_key")])
+    linker = Linker(_backend(con).register("customers"), settings, log_level=logging.ERROR)
+    default = linker._settings_obj._probability_two_random_records_match
+    with contextlib.suppress(SplinkException, ValueError, ArithmeticError):  # Splink's default stands
+        linker.training.estimate_probability_two_random_records_match([block_on(*r) for r in rules], recall)
+    splinks = linker._settings_obj._probability_two_random_records_match
+    assert ours == (None if splinks in (default, 0) else splinks)

@@ -134,14 +134,16 @@ def _score(
         ),
         retain_intermediate_calculation_columns=True,  # the match weights are a link's evidence
     )  # fmt: skip
-    api = _backend(work)
-    # Splink's warnings (levels it did not observe, its advice on sample sizes) are not the
-    # user's to act on; what the model compared is in the step's notes.
-    linker = Linker(api.register("customers"), settings, log_level=logging.ERROR)
     # Near-certain matches give the prior: whichever of these the data has (exports without
     # emails or phones still have names, postcodes and declared fields).
-    sure = usable(("email_norm",), ("phone_e164",), ("name_key", "postal_code"), tuple(c for (c,) in xs))
-    _try(lambda: linker.training.estimate_probability_two_random_records_match(sure, recall=0.8))
+    rules = (("email_norm",), ("phone_e164",), ("name_key", "postal_code"), tuple(c for (c,) in xs))
+    if prior := _prior(work, [c for c in rules if c and filled.issuperset(c)], recall=0.8):
+        settings.probability_two_random_records_match = prior
+    api = _backend(work)
+    # Splink's warnings (levels it did not observe, its advice on sample sizes) are not the
+    # user's to act on; what the model compared is in the step's notes. Its check of the settings
+    # against the columns is for settings a person wrote: these name the columns made above.
+    linker = Linker(api.register("customers"), settings, log_level=logging.ERROR, validate_settings=False)
     # One pass over the sample per comparison: Splink's early stop needs every level seen a
     # hundred times, which the rare ones (an exact tax number) never are.
     linker.training.estimate_u_using_random_sampling(
@@ -181,6 +183,30 @@ def _score(
         """
     )
     return [name for column, name in named.items() if column in filled]
+
+
+def _prior(work: duckdb.DuckDBPyConnection, rules: list[tuple[str, ...]], recall: float) -> float | None:
+    """The chance that two customer records match, estimated as Splink's
+    `estimate_probability_two_random_records_match` does: the pairs that agree on all the columns of
+    some rule, taken as `recall` of the true matches, over all pairs of records. None (Splink's
+    default prior stands) when the rules find no pair or more than `recall` allows.
+
+    The same number, by one query: Splink's own estimate builds its SQL through sqlglot's
+    optimiser, a sixth of a second of Python on every run."""
+    if not rules:
+        return None
+    found = " UNION ".join(
+        "SELECT l.unique_id AS a, r.unique_id AS b FROM customers l JOIN customers r ON l.unique_id < r.unique_id"
+        + "".join(f" AND l.{column} = r.{column}" for column in columns)
+        for columns in rules
+    )
+    [(pairs, records)] = work.execute(
+        f"SELECT (SELECT count(*) FROM ({found})), (SELECT count(*) FROM customers)"
+    ).fetchall()
+    every = records * (records - 1) / 2
+    if not pairs or pairs > every * recall:
+        return None
+    return float(pairs / recall / every)
 
 
 def _near(column: str, thresholds: list[int]) -> Any:
