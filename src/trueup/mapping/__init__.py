@@ -17,7 +17,7 @@ from trueup.ingest import QUARANTINE, ensure_tables, source_columns
 from trueup.ingest.base import literal
 from trueup.mapping.check import mapping_problems
 from trueup.mapping.compile import install_macros, mapped_select, staged_select, system_select
-from trueup.mapping.normalize import address_table, phone_table
+from trueup.mapping.normalize import phone_table
 from trueup.model import ENTITIES, Kind
 from trueup.runtime import StepContext, StepResult
 from trueup.warehouse import ident, scalar, staged_table, temp_table
@@ -109,15 +109,10 @@ def _build(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _mapped AS {mapped_select(ws, entity, usable)}")
     fields = ENTITIES[entity].fields
     phones = _distinct(con, [f for f, k in fields.items() if k is Kind.PHONE])
-    addresses = _distinct(con, [f for f, k in fields.items() if k is Kind.ADDRESS])
-    for name, table in (
-        ("_norm_phone", phone_table(phones, ws.country)),
-        ("_norm_address", address_table(addresses)),
-    ):
-        temp_table(con, name, {column: ("VARCHAR", values) for column, values in table.items()})
+    table = phone_table(phones, ws.country)
+    temp_table(con, "_norm_phone", {column: ("VARCHAR", values) for column, values in table.items()})
     con.execute(f"CREATE OR REPLACE TABLE {staged_table(entity)} AS {staged_select(entity, '_mapped')}")
     con.execute("DROP TABLE _norm_phone")
-    con.execute("DROP TABLE _norm_address")
     con.execute(
         f"INSERT INTO {QUARANTINE} SELECT 'map', system, _table, _source, _row, _bad[1].column, _bad[1].raw,"
         f" {_reason_sql(entity)}, _load_id, NULL FROM _mapped WHERE len(_bad) > 0"

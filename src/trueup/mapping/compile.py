@@ -173,9 +173,10 @@ def system_select(ws: Workspace, entity: str, system: str, mapping: EntityMappin
             )
     for field, kind in fields.items():
         mapped = field in mapping.fields
-        if kind is Kind.NAME:
+        if kind in (Kind.NAME, Kind.ADDRESS):
+            key = "trueup_name_key" if kind is Kind.NAME else "trueup_address_key"
             outer.append(
-                f"trueup_name_key({ident('_in_' + field)}) AS {ident(field + '_key')}"
+                f"{key}({ident('_in_' + field)}) AS {ident(field + '_key')}"
                 if mapped
                 else f"NULL::VARCHAR AS {ident(field + '_key')}"
             )
@@ -234,10 +235,6 @@ def staged_select(entity: str, mapped: str) -> str:
             alias = ident("p_" + field)
             joins.append(f"LEFT JOIN _norm_phone {alias} ON {alias}.raw = m.{ident(field)}")
             replaced[f"{field}_e164"] = f"{alias}.norm"
-        elif kind is Kind.ADDRESS:
-            alias = ident("a_" + field)
-            joins.append(f"LEFT JOIN _norm_address {alias} ON {alias}.raw = m.{ident(field)}")
-            replaced[f"{field}_key"] = f"{alias}.norm"
         elif kind is Kind.STATUS:
             joins.append(
                 f"LEFT JOIN _status_map sm ON sm.entity = {literal(entity)} AND sm.system = m.system "

@@ -1,7 +1,7 @@
-"""Normalised forms for matching: E.164 phones and address keys.
+"""Normalised forms for matching: E.164 phones, address, email and name keys.
 
-These are computed once per distinct value in Python (libphonenumber's rules are not worth
-rewriting in SQL) and joined back; email and name keys are plain SQL macros.
+Phones are computed once per distinct value in Python (libphonenumber's rules are not worth
+rewriting in SQL) and joined back; the keys are SQL macros.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ ADDRESS_WORDS = {
     "third": "3rd",
 }
 
+ABBREVIATIONS = "MAP {" + ", ".join(f"'{word}': '{short}'" for word, short in ADDRESS_WORDS.items()) + "}"
+
 SQL_MACROS = (
     "CREATE OR REPLACE TEMP MACRO trueup_email(v) AS nullif(lower(trim(CAST(v AS VARCHAR))), '')",
     # Order-free: "Smith, John" and "john smith" have the same key.
@@ -66,6 +68,12 @@ SQL_MACROS = (
     "string_split(regexp_replace(lower(strip_accents(CAST(v AS VARCHAR))), '[^a-z0-9]+', ' ', 'g'), ' '),"
     " lambda w: w <> '')), ' '), '')",
     "CREATE OR REPLACE TEMP MACRO trueup_text(v) AS nullif(trim(regexp_replace(CAST(v AS VARCHAR), '\\s+', ' ', 'g')), '')",
+    # The words of an address in lower case without accents, each in its standard abbreviation; "#" is an
+    # apartment.
+    "CREATE OR REPLACE TEMP MACRO trueup_address_key(v) AS nullif(array_to_string(list_transform(list_filter("
+    "regexp_split_to_array(replace(lower(strip_accents(CAST(v AS VARCHAR))), '#', ' apt '), '[^a-z0-9]+'), lambda w: w <> ''),"
+    f" lambda w: coalesce({ABBREVIATIONS}[w], w)),"
+    " ' '), '')",
 )
 
 
@@ -114,23 +122,9 @@ def _dials_one(region: str) -> bool:
     return bool(phonenumbers.country_code_for_region(region) == 1)
 
 
-def address_key(value: str | None) -> str | None:
-    if not value or not value.strip():
-        return None
-    text = value.lower().replace("#", " apt ")
-    words = [w for w in re.split(r"[^a-z0-9]+", text) if w]
-    key = " ".join(ADDRESS_WORDS.get(w, w) for w in words)
-    return key or None
-
-
 def phone_table(values: Iterable[str], region: str) -> dict[str, list]:
     raw = list(values)
     return {"raw": raw, "norm": [phone_e164(v, region) for v in raw]}
-
-
-def address_table(values: Iterable[str]) -> dict[str, list]:
-    raw = list(values)
-    return {"raw": raw, "norm": [address_key(v) for v in raw]}
 
 
 MONTH_FIRST = ("US", "PH", "FM", "MH", "PW", "CA")  # the countries where 03/11/2026 is March 11
