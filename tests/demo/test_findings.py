@@ -67,6 +67,13 @@ def test_filters_and_csv(demo: Path, demo_run: duckdb.DuckDBPyConnection) -> Non
     assert by_handoff and all(f["handoff"] == "invoice-to-ledger" for f in by_handoff)
     assert len(_findings(demo, "--limit", "3")) == 3
     assert _findings(demo, "--state", "resolved") == []
+    # a system's findings are those naming one of its records (the records stored as the check step's
+    # DuckDB wrote their JSON)
+    every = _findings(demo, "--limit", "100000")
+    sheet = _findings(demo, "--system", "friday_sheet", "--limit", "100000")
+    assert sheet and {f["id"] for f in sheet} == {
+        f["id"] for f in every if any(e["system"] == "friday_sheet" for e in f["entities"])
+    }
     csv = runner.invoke(app, ["findings", "-w", str(demo), "--csv", "--system", "friday_sheet"])
     assert csv.exit_code == 0 and csv.output.startswith("id,severity,state,category,check,title,money")
     # a value no finding can have is a mistake, not an empty queue

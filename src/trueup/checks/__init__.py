@@ -8,7 +8,6 @@ to the findings store, which keeps each finding's workflow state from run to run
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -120,7 +119,7 @@ def _found(
     """This run's findings for the findings store, from `_results`: each check's summary; each
     finding's digest, read into Python only for the checks the store asks for; whole rows only for
     the findings it asks for (new, changed or back)."""
-    from trueup.state.findings import Found
+    from trueup.state.findings import PREVIEW, Found
 
     def digests_of(names: list[str]) -> dict[str, str]:
         if not names:
@@ -131,20 +130,19 @@ def _found(
     def fetch(fingerprints: list[str]) -> list[dict[str, Any]]:
         if not fingerprints:
             return []
+        # The records and values in JSON as DuckDB writes them, stored as they are (see `Found`).
         cursor = con.execute(
             f"SELECT check_name AS check, category, severity, fingerprint, title, detail, owner, handoff, field,"
             f' money, CAST(to_json(entities) AS VARCHAR) AS entities, CAST("values" AS VARCHAR) AS "values",'
-            f" cause, cause_reason, digest FROM {WORK} WHERE fingerprint IN (SELECT unnest(?::VARCHAR[]))",
+            f" cause, cause_reason, digest, len(entities) AS entity_count,"
+            f" CAST(to_json(entities[1:{PREVIEW}]) AS VARCHAR) AS entities_preview"
+            f" FROM {WORK} WHERE fingerprint IN (SELECT unnest(?::VARCHAR[]))",
             [fingerprints],
         )
         names = [d[0] for d in cursor.description]
-        rows = []
-        for raw in cursor.fetchall():
-            row = dict(zip(names, raw, strict=True))
-            row["entities"] = json.loads(row["entities"])
-            row["values"] = None if row["values"] is None else json.loads(row["values"])
+        rows = [dict(zip(names, raw, strict=True)) for raw in cursor.fetchall()]
+        for row in rows:
             row["minutes"] = minutes[row["check"]]
-            rows.append(row)
         return rows
 
     return Found(summaries, digests_of, fetch)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from trueup.database import engine_url
 from trueup.errors import TransientError
-from trueup.state.findings import Findings
+from trueup.state.findings import Findings, json_text
 from trueup.state.keys import Keys
 from trueup.state.links import LinkDecisions
 from trueup.state.models import Base, LedgerSnapshot, Run, RunStep
@@ -42,7 +42,9 @@ class StateStore(LinkDecisions, Findings, Keys, Webhooks):
         self.url = engine_url(url)
         # As many pooled connections as the API's worker threads (anyio's 40): past the pool's
         # size each request opened a new connection, a tenth of a small read's time on SQLite.
-        self.engine: Engine = create_engine(self.url, pool_size=POOL_SIZE, max_overflow=10)
+        self.engine: Engine = create_engine(
+            self.url, pool_size=POOL_SIZE, max_overflow=10, json_serializer=json_text
+        )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
