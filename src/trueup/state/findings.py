@@ -208,14 +208,14 @@ class Found:
     @classmethod
     def of(cls, rows: Iterable[dict[str, Any]]) -> Found:
         """From whole rows as Python values (a digest is computed for those without one)."""
-        full = {r["fingerprint"]: _encoded({**r, "digest": r.get("digest") or digest(r)}) for r in rows}
+        full = {r["fingerprint"]: {**r, "digest": r.get("digest") or digest(r)} for r in rows}
         by_check: dict[str, dict[str, str]] = {}
         for fp, r in full.items():
             by_check.setdefault(r["check"], {})[fp] = r["digest"]
         return cls(
             {check: (summary(d.items()), len(d)) for check, d in by_check.items()},
             lambda checks: {fp: dig for c in checks for fp, dig in by_check.get(c, {}).items()},
-            lambda fps: [full[fp] for fp in fps],
+            lambda fps: [_encoded(full[fp]) for fp in fps],
         )
 
 
