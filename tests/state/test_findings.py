@@ -108,6 +108,19 @@ def test_a_run_never_loses_a_persons_action(store: StateStore) -> None:
     assert ("dana", "acknowledge", "on it") in events and ("dana", "assign", None) in events
 
 
+def test_a_finding_found_with_other_records_and_values_keeps_the_new_ones(store: StateStore) -> None:
+    """Records and values reach the store as JSON text (`Found`), for a new finding and for a changed one."""
+    store.sync("run-1", [_row("a")])
+    moved = _row("a")
+    moved["entities"] = [*moved["entities"], {"entity": "invoice", "system": "billing", "source_id": "ü-1",
+                                              "canonical_id": "inv_1"}]  # fmt: skip
+    moved["values"] = {"dispatch": "a", "billing": 12.5}
+    assert store.sync("run-2", [moved]).counts["changed"] == 1
+    [finding] = store.findings()
+    assert (finding.entities, finding.values, finding.entity_count) == (moved["entities"], moved["values"], 2)
+    assert [f.id for f in store.findings(systems=["billing"])] == [finding.id]
+
+
 def test_suppression_holds_until_it_expires(store: StateStore) -> None:
     store.sync("run-1", [_row("a"), _row("b")])
     a, b = _by_title(store)["finding a"], _by_title(store)["finding b"]
