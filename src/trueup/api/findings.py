@@ -134,7 +134,7 @@ async def list_findings(
     api = request.app.state.api
     found = await api.read(queue.select, api.state, filters, limit=limit + 1, offset=start, preview=True)
     more = len(found) > limit
-    items = [queue.public(f, preview=True) for f in found[:limit]]
+    items = queue.publics(found[:limit], preview=True)
     return {"items": items, "next_cursor": encode_cursor(str(start + limit)) if more else None}
 
 

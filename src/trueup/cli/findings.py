@@ -66,7 +66,7 @@ def list_findings(
         chosen = queue.select(store, filters, limit=limit or None, preview=table)
         tally = queue.tally(store, filters, _stakes(workspace)) if table else None
     if as_json:
-        print_json([queue.public(f) for f in chosen])
+        print_json(queue.publics(chosen))
         return
     if as_csv:
         columns = [
@@ -192,7 +192,7 @@ def _act(workspace: Path, ids: list[int], action: str, actor: str | None, reason
     with state_store(workspace) as store:
         changed = store.act(ids, action, actor_name(actor), reason=reason, assignee=assignee, until=until)
     if as_json:
-        print_json([queue.public(f) for f in changed])
+        print_json(queue.publics(changed))
         return
     for f in changed:
         out.print(f"#{f.id} {f.state.replace('_', ' ')}" + (f", assigned to {f.assignee}" if action == "assign" else "")
@@ -283,7 +283,7 @@ def evaluate(directory: Annotated[Path, typer.Argument(help="A demo company's fo
     root = Path(directory).resolve()
     truth = read_truth(root)
     with state_store(root) as store:
-        found = [queue.public(f) for f in store.findings(ACTIVE)]
+        found = queue.publics(store.findings(ACTIVE))
     result = score(truth, found, examples=examples)
     if as_json:
         print_json(result.as_dict())
