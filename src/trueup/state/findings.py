@@ -134,7 +134,8 @@ def _filters(
 
 
 def _columns(entities: bool = True) -> list[Any]:
-    """The findings' columns, `last_seen` and `last_run` as people read them (see `_SEEN`)."""
+    """The findings' columns, `last_seen` and `last_run` as people read them (see `_SEEN`); every
+    record (`entities`) or the first few (`entities_preview`), not both: each is JSON to decode."""
     open_now = and_(FINDINGS.c.state.in_(ACTIVE), CHECK_RUNS.c.run_id.is_not(None))
     out: list[Any] = []
     for c in FINDINGS.c:
@@ -144,7 +145,7 @@ def _columns(entities: bool = True) -> list[Any]:
             )
         elif c.name == "last_run":
             out.append(case((open_now, CHECK_RUNS.c.run_id), else_=c).label(c.name))
-        elif entities or c.name != "entities":
+        elif c.name != ("entities_preview" if entities else "entities"):
             out.append(c)
     return out
 
