@@ -326,8 +326,10 @@ class Findings:
                     result.new_by_severity[sev] = result.new_by_severity.get(sev, 0) + 1
                 if to_state != state or row["digest"] != dig:
                     until = None if to_state != state else until
-                    content = {k: JSONText(v) if k in ENCODED and v is not None else v
-                               for k, v in _content(row).items()}  # fmt: skip
+                    content = _content(row)
+                    for k in ENCODED:  # JSON text, written as it is by the engine's serializer
+                        if content[k] is not None:
+                            content[k] = JSONText(content[k])
                     changes.append({"_id": fid, "_check": check, "state": to_state, **content,
                                     "digest": row["digest"], "suppressed_until": until})  # fmt: skip
                     result.changed += row["digest"] != dig
